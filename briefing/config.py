@@ -1,0 +1,204 @@
+"""Settings, read once: feeds.yaml, the environment and `.env`, then flags. Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from briefing.errors import ConfigError
+
+
+class FeedConfig(BaseModel):
+    """One entry of `feeds:`; `url` is http(s) or a file path (relative to feeds.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    weight: float = Field(default=1.0, ge=0, le=10)
+    enabled: bool = True
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    lang: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+
+class ReportConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = "经济日报"
+    tags: list[str] = Field(default_factory=lambda: ["经济日报", "宏观经济"])
+    seo: list[str] = Field(default_factory=lambda: ["经济日报", "金融日报"])
+    cover_image: str | None = None
+    top: int = Field(default=3, ge=1, le=10)
+    general_max: int = Field(default=15, ge=0, le=100)
+
+
+class CollectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    retries: int = Field(default=2, ge=0, le=10)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
+
+
+ResponseFormat = Literal["auto", "json_schema", "json_object", "prompt"]
+
+
+class LLMConfig(BaseModel):
+    """The model endpoint; the key comes only from the environment and is never written anywhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    response_format: ResponseFormat = "auto"
+    temperature: float = Field(default=0.3, ge=0, le=2)
+    timeout: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=10)  # re-asks on invalid JSON
+    max_retries: int = Field(default=4, ge=0, le=10)  # transport retries (429/5xx/timeouts)
+    max_tokens: int = Field(default=2000, ge=100)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+
+class Settings(BaseModel):
+    """Everything a run needs, validated once and passed down."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feeds: list[FeedConfig]
+    timezone: str = "Asia/Shanghai"
+    window_hours: float = Field(default=36, gt=0, le=24 * 14)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    collect: CollectConfig = Field(default_factory=CollectConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    base_dir: Path = Field(default=Path("."), exclude=True)  # where feeds.yaml lives
+    cache_dir: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from None
+        return v
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_names(cls, v: list[FeedConfig]) -> list[FeedConfig]:
+        seen: set[str] = set()
+        for f in v:
+            if f.name in seen:
+                raise ValueError(f"feed name {f.name!r} appears twice")
+            seen.add(f.name)
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def enabled_feeds(self) -> list[FeedConfig]:
+        return [f for f in self.feeds if f.enabled]
+
+    def feed_location(self, feed: FeedConfig) -> str | Path:
+        """An http(s) URL as it is, a file path resolved against the feeds.yaml folder."""
+        if feed.is_remote:
+            return feed.url
+        p = Path(feed.url.removeprefix("file://")).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def today(self, now: datetime | None = None) -> date:
+        return (now or datetime.now(self.tz)).astimezone(self.tz).date()
+
+    def window(self, day: date | None = None, now: datetime | None = None) -> tuple[datetime, datetime]:
+        """The report window: it ends at the end of `day` (or now, for today) and reaches back window_hours."""
+        now = (now or datetime.now(self.tz)).astimezone(self.tz)
+        day = day or now.date()
+        end = now if day == now.date() else datetime.combine(day + timedelta(days=1), datetime.min.time(), self.tz)
+        return end - timedelta(hours=self.window_hours), end
+
+    def public_dict(self) -> dict:
+        """Settings for the run record: no secrets, only whether a key was set."""
+        data = self.model_dump(mode="json", exclude={"llm": {"api_key"}})
+        data["llm"]["api_key_set"] = self.llm.api_key is not None
+        return data
+
+
+def _where(loc: tuple, raw: Mapping) -> str:
+    """Name the entry a validation error is about: `feeds[2] (name: 新华社)`, not just an index."""
+    parts: list[str] = []
+    node: object = raw
+    for key in loc:
+        if isinstance(key, int):
+            parts[-1] = f"{parts[-1]}[{key}]" if parts else f"[{key}]"
+            if isinstance(node, list) and key < len(node):
+                node = node[key]
+                if isinstance(node, dict) and "name" in node:
+                    parts[-1] += f" (name: {node['name']})"
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def load_settings(
+    feeds_path: Path | str = "feeds.yaml",
+    env: Mapping[str, str] | None = None,
+    env_file: Path | str | None = ".env",
+) -> Settings:
+    """Read feeds.yaml, then OPENAI_API_KEY / OPENAI_BASE_URL / BRIEFING_MODEL / BRIEFING_TZ from env and .env."""
+    path = Path(feeds_path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: feeds file not found (pass --feeds PATH)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"{path}: not valid YAML: {first}") from None
+    if not isinstance(raw, dict) or "feeds" not in raw:
+        raise ConfigError(f"{path}: expected a mapping with a top-level 'feeds:' list")
+
+    merged: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if env is None else env)
+
+    data = dict(raw)
+    llm = dict(data.get("llm") or {})
+    if merged.get("OPENAI_API_KEY"):
+        llm["api_key"] = merged["OPENAI_API_KEY"]
+    if merged.get("OPENAI_BASE_URL"):
+        llm["base_url"] = merged["OPENAI_BASE_URL"]
+    if merged.get("BRIEFING_MODEL"):
+        llm["model"] = merged["BRIEFING_MODEL"]
+    if merged.get("BRIEFING_RESPONSE_FORMAT"):
+        llm["response_format"] = merged["BRIEFING_RESPONSE_FORMAT"]
+    data["llm"] = llm
+    if merged.get("BRIEFING_TZ"):
+        data["timezone"] = merged["BRIEFING_TZ"]
+    if merged.get("BRIEFING_CACHE_DIR"):
+        data["cache_dir"] = merged["BRIEFING_CACHE_DIR"]
+    data["base_dir"] = path.resolve().parent
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise ConfigError(f"{path}: {_where(err['loc'], raw)}: {err['msg']}{more}") from None

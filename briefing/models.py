@@ -1,0 +1,145 @@
+"""The typed data that flows between stages: Item → Event → EventAnalysis → Report."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date as Date
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+Writer = Literal["offline", "llm"]
+SECTIONS = ("summary", "insight", "impact", "takeaway")
+Section = Literal["summary", "insight", "impact", "takeaway"]
+
+
+class Item(BaseModel):
+    """One feed entry, normalised: plain-text title and summary, aware `published`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    link: str = ""
+    source: str
+    published: datetime | None = None
+    summary: str = ""
+    guid: str = ""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        """Stable key for the run record: guid, else link, else source+title."""
+        key = self.guid or self.link or f"{self.source}\n{self.title}"
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+class FeedError(BaseModel):
+    feed: str
+    error: str
+
+
+class FeedStatus(BaseModel):
+    """What one feed gave in this run: items, or an error; plus conditional-GET validators."""
+
+    feed: str
+    url: str
+    ok: bool
+    items: int = 0
+    error: str | None = None
+    not_modified: bool = False
+    seconds: float = 0.0
+
+
+class CollectResult(BaseModel):
+    items: list[Item] = Field(default_factory=list)
+    errors: list[FeedError] = Field(default_factory=list)
+    feeds: list[FeedStatus] = Field(default_factory=list)
+
+
+class Event(BaseModel):
+    """One story, possibly told by several sources; `reasons` says how the score was made."""
+
+    title: str
+    score: float
+    items: list[Item]
+    kind: str | None = None
+    reasons: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({i.source for i in self.items})
+
+
+class RankResult(BaseModel):
+    top: list[Event]
+    rest: list[Event]
+    dropped: dict[str, int] = Field(default_factory=dict)  # reason -> count (window, duplicate)
+
+
+Stance = str  # 利多 / 利空 / 中性 / 分化, optionally qualified: 短期利空, 结构性利多
+
+
+class Impact(BaseModel):
+    """One `- **对X**：stance。text` bullet."""
+
+    asset: str = Field(min_length=1, max_length=12, description="资产名，如 美元、黄金、股市、A股、日元、加密货币")
+    stance: Stance = Field(
+        min_length=2, max_length=12, description="利多 / 利空 / 中性 / 分化，可加限定词，如 短期利空"
+    )
+    text: str = Field(min_length=4, description="一两句理由，只用来源中的事实")
+    rule: str | None = Field(default=None, description="the offline rule that produced it, if any")
+
+
+class EventAnalysis(BaseModel):
+    """One event section of the report, as the writer (offline or LLM) fills it."""
+
+    title: str
+    event_time: str
+    summary: str
+    insight: str
+    impacts: list[Impact] = Field(min_length=3)
+    takeaway: str
+    sources: list[str] = Field(default_factory=list, description="ids of the items it was written from")
+    writer: Writer = "offline"
+
+
+class Report(BaseModel):
+    """The whole 经济日报 post; render(Report) and parse(str) are inverses."""
+
+    date: Date
+    title: str
+    headline: str
+    category: str = "经济日报"
+    tags: list[str] = Field(default_factory=list)
+    seo: list[str] = Field(default_factory=list)
+    cover_image: str | None = None
+    events: list[EventAnalysis]
+    general: list[str] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)  # generator metadata in front matter
+
+
+class Provenance(BaseModel):
+    """What one event section was made from: kept in the run record for rerun and audit."""
+
+    writer: Writer
+    items: list[str] = Field(default_factory=list)  # Item.id of the sources given to the writer
+    rules: list[str] = Field(default_factory=list)  # offline: rule ids (kind/asset) behind each bullet
+    prompt_sha256: str | None = None
+    raw: str | None = None  # the model's last raw answer
+    usage: dict[str, int] = Field(default_factory=dict)
+    attempts: int = 1
+    fallback_reason: str | None = None  # set when the LLM failed and the offline writer stood in
+
+
+class Written(BaseModel):
+    analysis: EventAnalysis
+    provenance: Provenance
+
+
+class Headline(BaseModel):
+    """The report-level parts: the `## headline` line, tags and SEO words."""
+
+    headline: str
+    tags: list[str] = Field(default_factory=list)
+    seo: list[str] = Field(default_factory=list)
