@@ -195,6 +195,9 @@ def load_settings(
         data["timezone"] = merged["BRIEFING_TZ"]
     if merged.get("BRIEFING_CACHE_DIR"):
         data["cache_dir"] = merged["BRIEFING_CACHE_DIR"]
+    elif "cache_dir" not in data:
+        xdg = merged.get("XDG_CACHE_HOME") or str(Path(merged.get("HOME") or Path.home()) / ".cache")
+        data["cache_dir"] = str(Path(xdg) / "briefing")
     data["base_dir"] = path.resolve().parent
     try:
         return Settings.model_validate(data)
