@@ -7,7 +7,9 @@ from datetime import date as Date
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from briefing.sanitize import harmless
 
 Writer = Literal["offline", "llm"]
 SECTIONS = ("summary", "insight", "impact", "takeaway")
@@ -84,11 +86,14 @@ class Impact(BaseModel):
     """One `- **对X**：stance。text` bullet."""
 
     asset: str = Field(min_length=1, max_length=12, description="资产名，如 美元、黄金、股市、A股、日元、加密货币")
-    stance: Stance = Field(
-        min_length=2, max_length=12, description="利多 / 利空 / 中性 / 分化，可加限定词，如 短期利空"
-    )
-    text: str = Field(min_length=4, description="一两句理由，只用来源中的事实")
+    stance: Stance = Field(default="", max_length=16, description="利多 / 利空 / 中性 / 分化，可加限定词，如 短期利空")
+    text: str = Field(min_length=1, description="一两句理由，只用来源中的事实")
     rule: str | None = Field(default=None, description="the offline rule that produced it, if any")
+
+    @field_validator("asset", "stance", "text")
+    @classmethod
+    def _harmless(cls, v: str) -> str:
+        return harmless(v)
 
 
 class EventAnalysis(BaseModel):
@@ -98,10 +103,20 @@ class EventAnalysis(BaseModel):
     event_time: str
     summary: str
     insight: str
-    impacts: list[Impact] = Field(min_length=3)
+    impacts: list[Impact] = Field(min_length=1)  # writers give at least three; an editor may keep fewer
     takeaway: str
     sources: list[str] = Field(default_factory=list, description="ids of the items it was written from")
     writer: Writer = "offline"
+
+    @field_validator("title", "event_time", "takeaway")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return harmless(v)
+
+    @field_validator("summary", "insight")
+    @classmethod
+    def _block(cls, v: str) -> str:
+        return harmless(v, multiline=True)
 
 
 class Report(BaseModel):
@@ -117,6 +132,16 @@ class Report(BaseModel):
     events: list[EventAnalysis]
     general: list[str] = Field(default_factory=list)
     meta: dict[str, Any] = Field(default_factory=dict)  # generator metadata in front matter
+
+    @field_validator("title", "headline")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return harmless(v)
+
+    @field_validator("general", "tags", "seo")
+    @classmethod
+    def _lines(cls, v: list[str]) -> list[str]:
+        return [harmless(x) for x in v]
 
 
 class Provenance(BaseModel):

@@ -91,3 +91,27 @@ _INSTRUCTION = re.compile(
 def is_instruction(text: str) -> bool:
     """A sentence that gives orders to a model rather than reporting news; never quoted as a fact."""
     return bool(_INSTRUCTION.search(text))
+
+
+_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\n]*)\)")
+_SCHEME = re.compile(r"\b(javascript|vbscript|data)\s*:", re.IGNORECASE)
+_STRUCTURAL = re.compile(r"^(\s*)(#|---|\*\*\*|___|===|>|```|~~~|事件时间：|- \*\*对)")
+
+
+def harmless(text: str, *, multiline: bool = False) -> str:
+    """Text that can sit in the report's Markdown without adding markup, links, HTML or structure.
+
+    Idempotent, so a parsed-back report validates to the same text; `**bold**` and numbered lists
+    stay (they are harmless), headings, rules, quotes and front-matter fences at a line start do not.
+    """
+    if _TAG.search(text):
+        text = html_to_text(text)
+    text = text.replace("<", "＜").replace(">", "＞")
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _SCHEME.sub(lambda m: m.group(1) + "：", text)
+    if not multiline:
+        return _STRUCTURAL.sub(r"\1\\\2", one_line(text))
+    lines = [re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", ln).rstrip() for ln in text.replace("\r\n", "\n").split("\n")]
+    lines = [_STRUCTURAL.sub(r"\1\\\2", ln) for ln in lines]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
