@@ -175,13 +175,25 @@ def load_settings(
     if not isinstance(raw, dict) or "feeds" not in raw:
         raise ConfigError(f"{path}: expected a mapping with a top-level 'feeds:' list")
 
+    return settings_from_dict(raw, label=str(path), base_dir=path.resolve().parent, env=env, env_file=env_file)
+
+
+def settings_from_dict(
+    raw: Mapping,
+    *,
+    label: str,
+    base_dir: Path,
+    env: Mapping[str, str] | None = None,
+    env_file: Path | str | None = ".env",
+) -> Settings:
+    """Validate a feeds.yaml-shaped mapping (or a run record's settings), overlaid with env and .env."""
     merged: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     merged.update(os.environ if env is None else env)
 
     data = dict(raw)
-    llm = dict(data.get("llm") or {})
+    llm = {k: v for k, v in dict(data.get("llm") or {}).items() if k not in ("api_key", "api_key_set")}
     if merged.get("OPENAI_API_KEY"):
         llm["api_key"] = merged["OPENAI_API_KEY"]
     if merged.get("OPENAI_BASE_URL"):
@@ -198,10 +210,10 @@ def load_settings(
     elif "cache_dir" not in data:
         xdg = merged.get("XDG_CACHE_HOME") or str(Path(merged.get("HOME") or Path.home()) / ".cache")
         data["cache_dir"] = str(Path(xdg) / "briefing")
-    data["base_dir"] = path.resolve().parent
+    data["base_dir"] = base_dir
     try:
         return Settings.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
         more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-        raise ConfigError(f"{path}: {_where(err['loc'], raw)}: {err['msg']}{more}") from None
+        raise ConfigError(f"{label}: {_where(err['loc'], raw)}: {err['msg']}{more}") from None

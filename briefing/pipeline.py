@@ -1,0 +1,281 @@
+"""The stages joined: the morning run and the one-section rerun. The CLI only parses flags and prints."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from briefing import __version__
+from briefing.collect import collect_async
+from briefing.config import Settings, settings_from_dict
+from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
+from briefing.models import Event, FeedStatus, Report, Section
+from briefing.offline import OfflineWriter
+from briefing.rank import rank
+from briefing.record import Rerun, RunRecord, backup, events_for_record, load_record, save_record
+from briefing.render import parse, render, section_text, write_atomic
+from briefing.sanitize import is_instruction, md_inline
+from briefing.write import Writer, write_all
+
+
+def make_writer(settings: Settings) -> Writer:
+    """The LLM writer when a key or base URL is configured, the offline writer otherwise."""
+    if settings.llm.configured:
+        from briefing.llm_writer import LLMWriter
+
+        return LLMWriter(settings)
+    return OfflineWriter(settings)
+
+
+def general_lines(rest: list[Event], limit: int) -> list[str]:
+    """`## 一般事件`: one line per other story, never a line that gives orders to a model."""
+    out: list[str] = []
+    for e in rest:
+        if len(out) >= limit:
+            break
+        if not is_instruction(e.title):
+            out.append(md_inline(e.title))
+    return out
+
+
+def writer_label(writer: Writer, written_writers: list[str]) -> str:
+    kinds = set(written_writers)
+    if writer.name == "offline" or kinds == {"offline"}:
+        return "offline"
+    return "llm" if kinds == {"llm"} else "llm+offline"
+
+
+@dataclass
+class RunSummary:
+    report: Path
+    record: Path
+    feeds_ok: int
+    feeds_failed: list[tuple[str, str]]
+    items: int
+    events: int
+    writer: str
+    seconds: float
+    backup: Path | None = None
+    calls: int = 0
+    tokens: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    grounding: dict[str, Any] | None = None
+
+
+def _grounding(markdown: str, record: RunRecord) -> dict[str, Any] | None:
+    """The report checked against its own sources (shown in the closing summary, never published)."""
+    try:
+        from briefing.evaluate import check, sources_from_items
+    except ImportError:  # the checker is optional at this stage of the pipeline
+        return None
+    result = check(markdown, sources_from_items(record.items))
+    unsupported = [c.text for c in result.claims if c.verdict != "supported"]
+    return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}
+
+
+def _call_stats(writer: Writer) -> tuple[list[dict[str, Any]], int]:
+    calls = [c.model_dump(mode="json") for c in getattr(writer, "calls", [])]
+    tokens = sum(int((c.get("usage") or {}).get("total_tokens", 0)) for c in calls)
+    return calls, tokens
+
+
+async def run_async(
+    settings: Settings,
+    *,
+    day: date | None = None,
+    out_dir: Path = Path("output"),
+    force: bool = False,
+    writer: Writer | None = None,
+    now: datetime | None = None,
+    on_feed: Callable[[FeedStatus], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """collect → rank → write → render → save report and record → check grounding."""
+    started = time.perf_counter()
+    now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
+    day = day or now.date()
+    report_path = out_dir / f"{day.isoformat()}.md"
+    if report_path.exists() and not force:
+        raise ReportExistsError(f"{report_path} exists; pass --force to replace it (the old one is kept in .history/)")
+    if not settings.enabled_feeds:
+        raise ConfigError("no enabled feeds in the configuration")
+    stage = on_stage or (lambda _s: None)
+
+    stage("collect")
+    collected = await collect_async(settings, on_feed=on_feed)
+    if not collected.items:
+        failed = "; ".join(f"{e.feed}: {e.error}" for e in collected.errors[:5])
+        raise CollectError(f"no items from any feed ({failed or 'all feeds empty'})")
+    stage("rank")
+    ranked = rank(collected.items, settings, day=day, now=now)
+    if not ranked.top:
+        window = settings.window(day, now)
+        raise CollectError(f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}")
+
+    stage("write")
+    writer = writer or make_writer(settings)
+    written, headline = await write_all(writer, ranked.top, ranked.rest)
+    analyses = [w.analysis for w in written]
+    label = writer_label(writer, [a.writer for a in analyses])
+    items, record_events = events_for_record(ranked.top, ranked.rest)
+    report = Report(
+        date=day,
+        title=headline.headline,
+        headline=headline.headline,
+        category=settings.report.category,
+        tags=headline.tags or settings.report.tags,
+        seo=headline.seo or settings.report.seo,
+        cover_image=settings.report.cover_image,
+        events=analyses,
+        general=general_lines(ranked.rest, settings.report.general_max),
+        meta={
+            "generator": {
+                "name": "briefing",
+                "version": __version__,
+                "writer": label,
+                "generated_at": now.isoformat(timespec="seconds"),
+                "sources": len(items),
+            }
+        },
+    )
+    markdown = render(report)
+    calls, tokens = _call_stats(writer)
+    record = RunRecord(
+        report=report_path.name,
+        date=day.isoformat(),
+        started_at=now,
+        writer=label,
+        settings=settings.public_dict(),
+        window=settings.window(day, now),
+        feeds=collected.feeds,
+        errors=collected.errors,
+        items=items,
+        events=record_events,
+        sections=[w.provenance for w in written],
+        calls=calls,
+    )
+    stage("check")
+    record.grounding = _grounding(markdown, record)
+
+    stage("save")
+    old = backup(report_path, now) if force else None
+    write_atomic(report_path, markdown)
+    record.seconds = round(time.perf_counter() - started, 3)
+    rec_path = save_record(record, report_path)
+    return RunSummary(
+        report=report_path,
+        record=rec_path,
+        feeds_ok=sum(1 for f in collected.feeds if f.ok),
+        feeds_failed=[(e.feed, e.error) for e in collected.errors],
+        items=len(items),
+        events=len(ranked.top) + len(ranked.rest),
+        writer=label,
+        seconds=record.seconds,
+        backup=old,
+        calls=len(calls),
+        tokens=tokens,
+        fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
+        grounding=record.grounding,
+    )
+
+
+def run(settings: Settings, **kwargs: Any) -> RunSummary:
+    return asyncio.run(run_async(settings, **kwargs))
+
+
+# -- rerun -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RerunResult:
+    report: Path
+    event: int
+    section: Section
+    old: str
+    new: str
+    diff: str
+    written: bool
+    backup: Path | None
+    writer: str
+
+
+def settings_for_rerun(record: RunRecord, report: Path, env: dict[str, str] | None = None) -> Settings:
+    """The morning run's settings (from the record) with today's environment for the model key."""
+    return settings_from_dict(record.settings, label=str(report), base_dir=report.parent, env=env)
+
+
+async def rerun_async(
+    report: Path,
+    *,
+    event: int,
+    section: Section,
+    instruction: str | None = None,
+    dry_run: bool = False,
+    writer: Writer | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> RerunResult:
+    """Rewrite one section of event N (1-based) in place; every other byte of the file stays."""
+    if not report.is_file():
+        raise ConfigError(f"{report}: report not found")
+    text = report.read_text(encoding="utf-8")
+    parsed = parse(text)
+    if not 1 <= event <= len(parsed.report.events):
+        raise ReportFormatError(f"{report}: no event {event}; the report has events 1–{len(parsed.report.events)}")
+    record = load_record(report)
+    top = record.top_events()
+    if event > len(top):
+        raise ReportFormatError(f"{report}: event {event} is not in the run record (it has {len(top)} events)")
+    settings = settings or settings_for_rerun(record, report)
+    writer = writer or make_writer(settings)
+    current = parsed.report.events[event - 1]
+    written = await writer.write_section(top[event - 1], current, section, instruction)
+    new_section = section_text(written.analysis, section)
+    start, end = parsed.spans[event - 1][section]
+    old_section = text[start:end]
+    new_text = parsed.replace(event - 1, section, new_section)
+    parse(new_text)  # what we write must still be a well-formed report
+    diff = "".join(
+        difflib.unified_diff(
+            text.splitlines(keepends=True), new_text.splitlines(keepends=True), str(report), str(report) + " (rerun)"
+        )
+    )
+    stamp = (now or datetime.now(settings.tz)).astimezone(settings.tz)
+    old_copy = None
+    if not dry_run:
+        old_copy = backup(report, stamp)
+        write_atomic(report, new_text)
+        calls, _ = _call_stats(writer)
+        record.reruns.append(
+            Rerun(
+                at=stamp,
+                event=event,
+                section=section,
+                instruction=instruction,
+                writer=written.analysis.writer,
+                provenance=written.provenance,
+                calls=calls,
+            )
+        )
+        save_record(record, report)
+    return RerunResult(
+        report=report,
+        event=event,
+        section=section,
+        old=old_section,
+        new=new_section,
+        diff=diff,
+        written=not dry_run,
+        backup=old_copy,
+        writer=written.analysis.writer,
+    )
+
+
+def rerun(report: Path, **kwargs: Any) -> RerunResult:
+    return asyncio.run(rerun_async(report, **kwargs))
