@@ -94,7 +94,7 @@ def is_instruction(text: str) -> bool:
 
 
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
-_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\n]*)\)")
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\(((?:[^()\n]|\([^()\n]*\))*)\)")
 _SCHEME = re.compile(r"\b(javascript|vbscript|data)\s*:", re.IGNORECASE)
 _STRUCTURAL = re.compile(r"^(\s*)(#|---|\*\*\*|___|===|>|```|~~~|事件时间：|- \*\*对)")
 

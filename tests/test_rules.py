@@ -1,0 +1,47 @@
+import pytest
+
+from briefing.rules import load_rules
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("美联储宣布降息25个基点，并启动短期国债购买", "fed_easing"),
+        ("Fed cuts rates by a quarter point", "fed_easing"),
+        ("鲍威尔：不排除再次加息", "fed_tightening"),
+        ("日本央行下周或将加息至0.75%", "boj_tightening"),
+        ("Bank of Japan set to raise rates next week", "boj_tightening"),
+        ("央行宣布降准0.5个百分点", "pboc_easing"),
+        ("中央经济工作会议在北京举行", "policy_meeting"),
+        ("国家统计局：11月CPI同比上涨0.7%", "inflation_data"),
+        ("美国上周初请失业金人数升至23.6万", "jobs_data"),
+        ("欧佩克+同意一季度暂停增产", "energy_supply"),
+        ("茅台批发价下跌", "general"),
+    ],
+)
+def test_classify(text: str, kind: str) -> None:
+    assert load_rules().classify(text).id == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "entities"),
+    [
+        ("日本央行下周加息", {"日本央行", "加息"}),
+        ("日银与BOJ是同一家", {"日本央行"}),
+        ("Bank of Japan and the Fed", {"日本央行", "美联储"}),
+        ("央行降准", {"中国人民银行"}),
+        ("恒指与HSI", {"恒生指数"}),
+        ("AIDS research", set()),
+    ],
+)
+def test_entities_use_the_alias_table_longest_first(text: str, entities: set[str]) -> None:
+    assert load_rules().entities_in(text) == entities
+
+
+def test_every_kind_has_three_assets_and_no_numbers_in_rule_texts() -> None:
+    import re
+
+    for kind in load_rules().kinds:
+        assert len({r.asset for r in kind.impacts if not r.when}) >= 3, kind.id
+        for r in kind.impacts:
+            assert not re.search(r"\d", r.text + kind.takeaway), kind.id
