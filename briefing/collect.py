@@ -21,9 +21,10 @@ import json
 import logging
 import os
 import re
+import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
@@ -121,6 +122,8 @@ def parse_feed(
         mime = hdrs.get("content-type", "").split(";")[0].strip().lower()
         if mime in ("text/html", "application/xhtml+xml") or _looks_like_html(data):
             raise FeedFailure(f"not a feed ({mime or 'HTML page'})")
+        if not _looks_like_xml(data):
+            raise FeedFailure(f"not a feed ({mime or 'not XML'})")
         if parsed.get("bozo") and not isinstance(
             parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride
         ):
@@ -189,7 +192,9 @@ async def _collect_feed(
     except Exception as exc:  # a feed's failure is data, never the run's failure
         error = _describe(exc)
         if not isinstance(exc, (FeedFailure, httpx.HTTPError, OSError, TimeoutError)):
-            log.warning("feed %s (%s): unexpected %s", feed.name, shown, type(exc).__name__, exc_info=True)
+            log.warning(
+                "feed %s (%s): unexpected %s", feed.name, shown, type(exc).__name__, exc_info=True
+            )
         log.info("feed %s (%s) failed: %s", feed.name, shown, error)
         status = FeedStatus(
             feed=feed.name, url=shown, ok=False, error=error, seconds=_since(started)
@@ -221,8 +226,10 @@ def _read_file(path: Path) -> bytes:
 
 @dataclass
 class _Body:
+    """A response as feedparser needs it (content-type, content-location) plus its validators."""
+
     data: bytes
-    headers: dict[str, str] = field(default_factory=dict)  # what feedparser needs: content-type, -location
+    headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
@@ -265,12 +272,16 @@ async def _fetch(
     return body
 
 
-async def _get(client: httpx.AsyncClient, url: str, conditional: dict[str, str], budget: float) -> _Body:
+async def _get(
+    client: httpx.AsyncClient, url: str, conditional: dict[str, str], budget: float
+) -> _Body:
     async with client.stream("GET", url, headers=conditional, timeout=budget) as resp:
         if resp.status_code == 304 and conditional:
             return _Body(b"", not_modified=True)
         if not 200 <= resp.status_code < 300:
-            raise HTTPStatusFailure(resp.status_code, parse_retry_after(resp.headers.get("retry-after")))
+            raise HTTPStatusFailure(
+                resp.status_code, parse_retry_after(resp.headers.get("retry-after"))
+            )
         chunks, size = [], 0
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
@@ -332,7 +343,13 @@ class _StopAtDeadline(stop_base):
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 _SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
-_RESOLVE = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address associated")
+_RESOLVE = (
+    "name or service",
+    "nodename",
+    "getaddrinfo",
+    "name resolution",
+    "no address associated",
+)
 
 
 def _describe(exc: BaseException) -> str:
@@ -346,10 +363,11 @@ def _describe(exc: BaseException) -> str:
     elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         text = "invalid URL"
     elif isinstance(exc, httpx.ConnectError):
-        low = str(exc).lower()
-        if "refused" in low:
+        chain = list(_chain(exc))
+        low = " ".join(str(e) for e in chain).lower()
+        if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in low:
             text = "connection refused"
-        elif any(s in low for s in _RESOLVE):
+        elif any(isinstance(e, socket.gaierror) for e in chain) or any(s in low for s in _RESOLVE):
             text = "cannot resolve host"
         elif "ssl" in low or "certificate" in low:
             text = f"TLS error: {_one_line_error(exc)}"
@@ -368,6 +386,16 @@ def _describe(exc: BaseException) -> str:
     return _URL.sub("<url>", one_line(text))[:300]
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """An exception and its causes: httpx hides ConnectionRefusedError two levels down."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
 def _one_line_error(exc: object) -> str:
     text = one_line(str(exc)) if exc is not None else ""
     return (text or type(exc).__name__)[:200]
@@ -384,6 +412,14 @@ _HTML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html[\s>
 
 def _looks_like_html(data: bytes) -> bool:
     return bool(_HTML_START.match(data[:512]))
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    """Markup first, or a UTF-16/32 byte order mark: JSON or plain text is not a broken feed."""
+    head = data[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or head[1:2] == b"\x00":
+        return True
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 def _plain(detail: Mapping[str, Any] | None, value: str) -> str:
@@ -467,7 +503,9 @@ class _HTTPCache:
             return None
         if meta.get("url") != url or meta.get("sha256") != hashlib.sha256(data).hexdigest():
             return None  # torn write or hash collision: fetch afresh
-        return _Cached(data, dict(meta.get("headers") or {}), meta.get("etag"), meta.get("last_modified"))
+        return _Cached(
+            data, dict(meta.get("headers") or {}), meta.get("etag"), meta.get("last_modified")
+        )
 
     def store(self, url: str, body: _Body) -> None:
         if self.root is None:
@@ -489,7 +527,9 @@ class _HTTPCache:
             }
             _atomic_write(body_path, body.data)
             _atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
-        except OSError as e:  # a cache that cannot be written costs a full GET next time, nothing more
+        except (
+            OSError
+        ) as e:  # a cache that cannot be written costs a full GET next time, nothing more
             log.warning("cannot write HTTP cache in %s: %s", self.root, e.strerror or e)
 
 

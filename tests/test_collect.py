@@ -1,0 +1,516 @@
+"""collect over real HTTP on loopback and real files: formats, encodings, failures, retries, conditional GET."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from briefing.collect import collect, parse_retry_after, redact_url
+from briefing.config import CollectConfig, FeedConfig, Settings, load_settings
+from briefing.models import CollectResult, FeedStatus
+
+FIXTURES = Path(__file__).parent / "fixtures" / "collect"
+RSS = "application/rss+xml; charset=utf-8"
+XML = "application/xml"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+# ---------------------------------------------------------------- a loopback feed server
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = RSS
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering; released early when the test ends
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # the default 5 drops SYNs when every feed connects at once
+
+
+class FeedServer:
+    """Serves a table of path → successive replies (the last repeats); counts and records requests."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.hits: Counter[str] = Counter()
+        self.requests: dict[str, list[dict[str, str]]] = {}
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                n = server.hits[path]
+                server.hits[path] += 1
+                server.requests.setdefault(path, []).append(dict(self.headers))
+                replies = server.routes.get(path) or [Reply(404, b"not here", "text/plain")]
+                reply = replies[min(n, len(replies) - 1)]
+                if reply.delay:
+                    server.release.wait(reply.delay)
+                    if server.release.is_set():
+                        return
+                status, body = reply.status, reply.body
+                if (reply.etag and self.headers.get("If-None-Match") == reply.etag) or (
+                    reply.last_modified
+                    and self.headers.get("If-Modified-Since") == reply.last_modified
+                ):
+                    status, body = 304, b""
+                try:
+                    self.send_response(status)
+                    if reply.content_type and status != 304:
+                        self.send_header("Content-Type", reply.content_type)
+                    if reply.etag:
+                        self.send_header("ETag", reply.etag)
+                    if reply.last_modified:
+                        self.send_header("Last-Modified", reply.last_modified)
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def route(self, path: str, *replies: Reply) -> str:
+        self.routes[path] = list(replies)
+        return self.base + path
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    s = FeedServer()
+    thread = threading.Thread(target=s.httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield s
+    s.release.set()
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def settings_for(tmp_path: Path, feeds: dict[str, str], **collect: float) -> Settings:
+    return Settings(
+        feeds=[FeedConfig(name=n, url=u) for n, u in feeds.items()],
+        base_dir=tmp_path,
+        cache_dir=tmp_path / "cache",
+        collect=CollectConfig(**{"timeout": 1.0, "retries": 2, **collect}),
+    )
+
+
+def shanghai(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC).astimezone(Settings(feeds=[]).tz)
+
+
+def refused_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/feed.xml"
+
+
+# ---------------------------------------------------------------- formats and encodings
+
+UTF8_ITEMS = [
+    ("中国人民银行宣布下调存款准备金率0.5个百分点", shanghai(2025, 12, 11, 1, 30)),
+    ("国家统计局：11月CPI同比上涨0.7%", shanghai(2025, 12, 10, 1, 30)),
+    ("美联储议息会议前瞻： 市场预期降息25个基点", None),
+]
+GBK_ITEMS = [
+    ("沪深两市成交额突破2万亿元", shanghai(2025, 12, 11, 7, 15)),
+    ("人民币兑美元中间价上调58个基点（记者 王喆）", shanghai(2025, 12, 11, 1, 20)),
+]
+ATOM_ITEMS = [
+    ("Fed cuts rates by 25 bp, signals a pause", shanghai(2025, 12, 10, 19, 0)),
+    ("S&P 500 < 6,900 again as yields climb", shanghai(2025, 12, 10, 23, 0)),
+]
+RDF_ITEMS = [
+    ("财政部续发行2025年超长期特别国债", shanghai(2025, 12, 11, 2, 0)),
+    ("1-11月全国一般公共预算收入同比增长0.8%", shanghai(2025, 12, 10, 16, 0)),
+]
+
+
+@pytest.mark.parametrize(
+    ("fixture_name", "content_type", "expected"),
+    [
+        ("rss20_utf8.xml", RSS, UTF8_ITEMS),
+        ("rss20_gbk.xml", "application/rss+xml", GBK_ITEMS),  # charset from the XML declaration
+        ("rss20_gbk.xml", XML, GBK_ITEMS),
+        ("rss20_gbk_header.xml", "application/rss+xml; charset=GBK", GBK_ITEMS),  # only the header
+        ("rss20_gbk_header.xml", "text/xml; charset=gbk", GBK_ITEMS),
+        ("atom.xml", "application/atom+xml", ATOM_ITEMS),
+        ("rdf.xml", "application/rdf+xml", RDF_ITEMS),
+        (
+            "bozo_entries.xml",
+            RSS,
+            [  # not well-formed, but the entries are kept
+                ("欧洲央行维持三大关键利率不变", shanghai(2025, 12, 11, 13, 15)),
+                ("日本央行或于下周加息 & 日元走强", shanghai(2025, 12, 11, 2, 0)),
+            ],
+        ),
+    ],
+)
+def test_each_format_parses_to_titles_and_local_times(
+    server: FeedServer, tmp_path: Path, fixture_name: str, content_type: str, expected: list
+) -> None:
+    url = server.route("/feed", Reply(body=fixture(fixture_name), content_type=content_type))
+    result = collect(settings_for(tmp_path, {"源": url}))
+    assert result.errors == []
+    assert [(i.title, i.published) for i in result.items] == expected
+    assert {i.source for i in result.items} == {"源"}
+    assert all(
+        i.published is None or i.published.tzinfo == Settings(feeds=[]).tz for i in result.items
+    )
+
+
+def test_gbk_fixtures_really_are_gbk_bytes() -> None:
+    for name in ("rss20_gbk.xml", "rss20_gbk_header.xml"):
+        with pytest.raises(UnicodeDecodeError):
+            fixture(name).decode("utf-8")
+        assert "王喆" in fixture(name).decode("gbk")  # 喆 is in GBK, not GB2312
+
+
+def test_published_is_converted_to_the_configured_zone(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route(
+        "/atom", Reply(body=fixture("atom.xml"), content_type="application/atom+xml")
+    )
+    settings = settings_for(tmp_path, {"wire": url}).model_copy(
+        update={"timezone": "America/New_York"}
+    )
+    published = [i.published for i in collect(settings).items]
+    assert [p.isoformat() for p in published] == [
+        "2025-12-10T14:00:00-05:00",
+        "2025-12-10T18:00:00-05:00",
+    ]
+
+
+def test_item_fields_are_normalised(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route(
+        "/atom", Reply(body=fixture("atom.xml"), content_type="application/atom+xml")
+    )
+    utf8 = server.route("/utf8", Reply(body=fixture("rss20_utf8.xml")))
+    items = collect(settings_for(tmp_path, {"wire": url, "财经": utf8})).items
+    fed, spx, rrr, cpi, fed_preview = items
+    # relative Atom link resolved against xml:base; full content preferred to the shorter summary
+    assert fed.link == "https://markets.example.com/articles/fed-1210"
+    assert fed.guid == "tag:markets.example.com,2025:fed-1210"
+    assert fed.summary == (
+        "The FOMC lowered the federal funds target range by 25 basis points to 3.50%-3.75%.\n"
+        "Three members dissented."
+    )
+    assert spx.summary == "Ten-year Treasury yield rose to 4.18%."
+    assert rrr.summary.startswith("中国人民银行12月11日宣布") and rrr.summary.endswith("约为6.2%。")
+    assert rrr.guid == "example-cn-20251211-001"
+    assert cpi.summary == "国家统计局公布，11月份全国居民消费价格同比上涨0.7%，环比下降0.1%。"
+    assert fed_preview.summary == "芝商所“美联储观察”显示，市场预期12月降息25个基点的概率为87%。"
+    assert (fed_preview.guid, fed_preview.link) == (
+        "",
+        "https://news.example.cn/2025/12/09/fed.html",
+    )
+
+
+def test_hostile_entry_loses_script_and_unsafe_links(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route("/hostile", Reply(body=fixture("hostile.xml")))
+    first, second = collect(settings_for(tmp_path, {"x": url})).items
+    assert (first.title, first.link, first.summary) == (
+        "油价大涨 draft: true",
+        "",
+        "布伦特原油期货上涨3%。",
+    )
+    assert (second.title, second.link) == ("黄金价格创新高", "")  # data: link dropped too
+
+
+# ---------------------------------------------------------------- failures, one per feed
+
+
+@pytest.mark.parametrize(
+    ("replies", "error", "hits"),
+    [
+        ([Reply(404, b"gone", "text/plain")], "HTTP 404", 1),  # not retried
+        ([Reply(410, b"gone", "text/plain")], "HTTP 410", 1),
+        ([Reply(500, b"oops", "text/plain")], "HTTP 500", 3),  # 1 + retries
+        (
+            [Reply(body=fixture("page.html"), content_type="text/html; charset=utf-8")],
+            "not a feed (text/html)",
+            1,
+        ),
+        (
+            [Reply(body=fixture("broken.xml"), content_type=XML)],
+            "broken XML: <unknown>:6:4: mismatched tag",
+            1,
+        ),
+        ([Reply(body=b"")], "empty response", 1),
+        (
+            [Reply(body=b'{"items": []}', content_type="application/json")],
+            "not a feed (application/json)",
+            1,
+        ),
+    ],
+)
+def test_a_failing_feed_is_an_error_entry(
+    server: FeedServer, tmp_path: Path, replies: list[Reply], error: str, hits: int
+) -> None:
+    bad = server.route("/bad", *replies)
+    good = server.route("/good", Reply(body=fixture("rss20_utf8.xml")))
+    result = collect(settings_for(tmp_path, {"坏源": bad, "好源": good}, timeout=0.5))
+    assert [(e.feed, e.error) for e in result.errors] == [("坏源", error)]
+    assert server.hits["/bad"] == hits
+    assert [i.title for i in result.items] == [t for t, _ in UTF8_ITEMS]
+    bad_status, good_status = result.feeds
+    assert (bad_status.ok, bad_status.items, bad_status.error) == (False, 0, error)
+    assert (good_status.ok, good_status.items, good_status.error) == (True, 3, None)
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("missing.xml", "file not found: {tmp}/missing.xml"),
+        ("page.html", "not a feed (HTML page)"),
+        ("broken.xml", "broken XML: <unknown>:6:4: mismatched tag"),
+        (".", "not a file: {tmp}"),
+    ],
+)
+def test_local_file_failures(tmp_path: Path, url: str, error: str) -> None:
+    for name in ("page.html", "broken.xml"):
+        (tmp_path / name).write_bytes(fixture(name))
+    result = collect(settings_for(tmp_path, {"本地": url}))
+    assert [e.error for e in result.errors] == [error.format(tmp=tmp_path)]
+
+
+def test_connection_refused_is_retried_then_named(tmp_path: Path) -> None:
+    result = collect(settings_for(tmp_path, {"关机": refused_url()}, timeout=0.5, retries=1))
+    assert [e.error for e in result.errors] == ["connection refused"]
+
+
+def test_mixed_run_keeps_every_good_item_and_names_every_failed_feed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    (tmp_path / "local.xml").write_bytes(fixture("rdf.xml"))
+    feeds = {
+        "hang": server.route("/hang", Reply(delay=30)),
+        "e500": server.route("/500", Reply(500)),
+        "e404": server.route("/404", Reply(404)),
+        "html": server.route("/html", Reply(body=fixture("page.html"), content_type="text/html")),
+        "broken": server.route("/broken", Reply(body=fixture("broken.xml"), content_type=XML)),
+        "missing": "nowhere/feed.xml",
+        "refused": refused_url(),
+        "utf8": server.route("/utf8", Reply(body=fixture("rss20_utf8.xml"))),
+        "gbk": server.route("/gbk", Reply(body=fixture("rss20_gbk.xml"), content_type=XML)),
+        "atom": server.route(
+            "/atom", Reply(body=fixture("atom.xml"), content_type="application/atom+xml")
+        ),
+        "local": "local.xml",
+    }
+    seen: list[FeedStatus] = []
+    started = time.monotonic()
+    result = collect(settings_for(tmp_path, feeds, timeout=0.5, retries=2), on_feed=seen.append)
+    assert time.monotonic() - started < 5  # the hanging feed costs one timeout, about 0.5 s
+    assert {e.feed: e.error for e in result.errors} == {
+        "hang": "timed out after 0.5s",
+        "e500": "HTTP 500",
+        "e404": "HTTP 404",
+        "html": "not a feed (text/html)",
+        "broken": "broken XML: <unknown>:6:4: mismatched tag",
+        "missing": f"file not found: {tmp_path}/nowhere/feed.xml",
+        "refused": "connection refused",
+    }
+    assert [e.feed for e in result.errors] == list(feeds)[:7]  # feeds.yaml order
+    assert [i.title for i in result.items] == [
+        t for t, _ in UTF8_ITEMS + GBK_ITEMS + ATOM_ITEMS + RDF_ITEMS
+    ]
+    assert server.hits["/hang"] == 1  # a read timeout is not retried
+    assert sorted(s.feed for s in seen) == sorted(feeds)
+    assert [s.feed for s in result.feeds] == list(feeds)
+
+
+# ---------------------------------------------------------------- retries
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        Reply(500, b"oops", "text/plain"),
+        Reply(502, b"bad gateway", "text/plain"),
+        Reply(503, b"busy", "text/plain", headers={"Retry-After": "1"}),
+        Reply(429, b"slow down", "text/plain", headers={"Retry-After": "0"}),
+    ],
+)
+def test_transient_error_then_success(server: FeedServer, tmp_path: Path, first: Reply) -> None:
+    url = server.route("/flaky", first, Reply(body=fixture("rss20_utf8.xml")))
+    result = collect(settings_for(tmp_path, {"flaky": url}, timeout=1.0))
+    assert result.errors == []
+    assert len(result.items) == 3
+    assert server.hits["/flaky"] == 2
+
+
+def test_retry_after_beyond_the_deadline_gives_up_in_time(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # Retry-After: 3600 is capped at the timeout (0.5 s); the second wait would pass the 1 s deadline.
+    url = server.route("/busy", Reply(503, b"", "text/plain", headers={"Retry-After": "3600"}))
+    result = collect(settings_for(tmp_path, {"busy": url}, timeout=0.5, retries=5))
+    assert [e.error for e in result.errors] == ["HTTP 503"]
+    assert server.hits["/busy"] == 2
+
+
+def test_no_retries_when_retries_is_zero(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route("/500", Reply(500))
+    result = collect(settings_for(tmp_path, {"x": url}, retries=0))
+    assert [e.error for e in result.errors] == ["HTTP 500"]
+    assert server.hits["/500"] == 1
+
+
+NOW = datetime(2025, 12, 11, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 0 ", 0.0),
+        (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
+        (format_datetime(NOW - timedelta(hours=1), usegmt=True), 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("-5", None),
+    ],
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, now=NOW) == seconds
+
+
+# ---------------------------------------------------------------- HTTP behaviour
+
+
+def test_conditional_get_round_trip(server: FeedServer, tmp_path: Path) -> None:
+    last_modified = "Thu, 11 Dec 2025 01:00:00 GMT"
+    url = server.route(
+        "/feed",
+        Reply(
+            body=fixture("rss20_gbk.xml"),
+            content_type=XML,
+            etag='"v1"',
+            last_modified=last_modified,
+        ),
+    )
+    settings = settings_for(tmp_path, {"证券": url})
+
+    first = collect(settings)
+    second = collect(settings)
+
+    assert "If-None-Match" not in server.requests["/feed"][0]
+    assert server.requests["/feed"][1]["If-None-Match"] == '"v1"'
+    assert server.requests["/feed"][1]["If-Modified-Since"] == last_modified
+    assert [s.not_modified for s in first.feeds + second.feeds] == [False, True]
+    assert second.items == first.items
+    assert [i.title for i in second.items] == [
+        t for t, _ in GBK_ITEMS
+    ]  # cached bytes, still GBK-decoded
+    assert sorted(p.suffix for p in (tmp_path / "cache" / "http").iterdir()) == [".body", ".json"]
+
+
+def test_without_a_cache_dir_nothing_is_conditional(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route("/feed", Reply(body=fixture("rss20_utf8.xml"), etag='"v1"'))
+    settings = settings_for(tmp_path, {"x": url}).model_copy(update={"cache_dir": None})
+    collect(settings)
+    result = collect(settings)
+    assert ["If-None-Match" in r for r in server.requests["/feed"]] == [False, False]
+    assert len(result.items) == 3 and not result.feeds[0].not_modified
+
+
+def test_failed_parse_is_not_cached(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route(
+        "/feed", Reply(body=fixture("page.html"), content_type="text/html", etag='"p"')
+    )
+    collect(settings_for(tmp_path, {"x": url}))
+    assert not (tmp_path / "cache" / "http").exists()
+
+
+def test_user_agent_redirects_and_disabled_feeds(server: FeedServer, tmp_path: Path) -> None:
+    server.route("/moved", Reply(301, content_type=None, headers={"Location": "/atom"}))
+    server.route("/atom", Reply(body=fixture("atom.xml"), content_type="application/atom+xml"))
+    settings = Settings(
+        feeds=[
+            FeedConfig(name="moved", url=server.base + "/moved"),
+            FeedConfig(name="off", url=server.base + "/off", enabled=False),
+        ],
+        cache_dir=None,
+        collect=CollectConfig(user_agent="briefing-test/1.0"),
+    )
+    result = collect(settings)
+    assert [s.feed for s in result.feeds] == ["moved"]
+    assert [i.title for i in result.items] == [t for t, _ in ATOM_ITEMS]
+    assert server.requests["/atom"][0]["User-Agent"] == "briefing-test/1.0"
+    assert server.hits["/off"] == 0
+
+
+def test_local_path_is_relative_to_the_feeds_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "conf" / "samples").mkdir(parents=True)
+    (tmp_path / "conf" / "samples" / "gbk.xml").write_bytes(fixture("rss20_gbk.xml"))
+    (tmp_path / "conf" / "feeds.yaml").write_text(
+        "feeds:\n  - name: 证券要闻\n    url: samples/gbk.xml\n", encoding="utf-8"
+    )
+    settings = load_settings(tmp_path / "conf" / "feeds.yaml", env={}, env_file=None)
+    monkeypatch.chdir(tmp_path)  # not the folder of feeds.yaml
+    result = collect(settings)
+    assert result.errors == []
+    assert [(i.title, i.source) for i in result.items] == [(t, "证券要闻") for t, _ in GBK_ITEMS]
+
+
+def test_secrets_in_a_feed_url_never_show(server: FeedServer, tmp_path: Path) -> None:
+    url = server.base.replace("http://", "http://reader:s3cret@") + "/private?token=abc123&lang=zh"
+    result = collect(settings_for(tmp_path, {"私有": url}))
+    assert [e.error for e in result.errors] == ["HTTP 404"]
+    assert "s3cret" not in result.model_dump_json() and "abc123" not in result.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://example.com/rss.xml", "https://example.com/rss.xml"),
+        ("https://u:p@example.com/rss", "https://***@example.com/rss"),
+        (
+            "https://example.com/rss?api_key=k&lang=zh",
+            "https://example.com/rss?api_key=***&lang=zh",
+        ),
+        ("https://example.com/rss?access_token=t", "https://example.com/rss?access_token=***"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_no_feeds_and_an_empty_but_valid_feed(server: FeedServer, tmp_path: Path) -> None:
+    assert collect(settings_for(tmp_path, {})) == CollectResult()
+    empty = '<?xml version="1.0"?><rss version="2.0"><channel><title>空</title></channel></rss>'.encode()
+    result = collect(settings_for(tmp_path, {"空": server.route("/empty", Reply(body=empty))}))
+    assert (result.errors, result.items) == ([], [])
+    assert (result.feeds[0].ok, result.feeds[0].items) == (True, 0)
