@@ -91,8 +91,11 @@ class OfflineWriter:
         others = [(it, t) for it, t in facts if it is not lead][:4]
         sources = "、".join(dict.fromkeys(md_inline(i.source) for i in event.items))
         paras = [f"本事件由{len(set(i.source for i in event.items))}个来源报道（{sources}），按事件类型归为“{kind.label}”。"]
-        if others:
-            paras.append("".join(f"据{md_inline(it.source)}，{_end(t)}" for it, t in others))
+        by_source: dict[str, list[str]] = {}
+        for it, t in others:
+            by_source.setdefault(md_inline(it.source), []).append(_end(t))
+        if by_source:
+            paras.append("".join(f"据{src}，{_join(ts)}" for src, ts in by_source.items()))
         mechanisms = "".join(r.text for r in kind.impacts_for(event_text(event))[:2])
         paras.append(f"从{kind.label}类事件的一般传导看：{mechanisms}")
         return "\n\n".join(paras)
@@ -143,8 +146,8 @@ class OfflineWriter:
 
     async def write_headline(self, analyses: list[EventAnalysis], rest: list[Event]) -> Headline:
         """Headline from the top events' titles; tags and SEO words from the configured ones plus entities."""
-        titles = [a.title for a in analyses[:3]]
-        headline = one_line("；".join(titles)) if titles else "今日经济要闻"
+        titles = [_short(a.title) for a in analyses[:3]]
+        headline = one_line("，".join(titles)) if titles else "今日经济要闻"
         base_tags = list(self.settings.report.tags) if self.settings else ["经济日报"]
         base_seo = list(self.settings.report.seo) if self.settings else ["经济日报"]
         entities: list[str] = []
@@ -157,6 +160,22 @@ class OfflineWriter:
             tags=list(dict.fromkeys(base_tags)),
             seo=list(dict.fromkeys(base_seo + entities))[:8],
         )
+
+
+def _short(title: str) -> str:
+    """The head of a headline: the first clause of six or more characters (titles run long in feeds)."""
+    for part in re.split(r"[：:，,；;|｜]|\s{1,}(?=[\u4e00-\u9fff])", title):
+        if len(part.strip()) >= 6:
+            return part.strip()
+    return title.strip()
+
+
+def _join(sentences_: list[str]) -> str:
+    """Chinese sentences run on; English ones get a space between them."""
+    out = ""
+    for s in sentences_:
+        out += (" " if out and s[:1].isascii() and out[-1:].isascii() else "") + s
+    return out if out[-1:] in "。！？；" else out + " "
 
 
 def _end(sentence: str) -> str:
