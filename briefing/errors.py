@@ -43,7 +43,11 @@ class RecordError(BriefingError):
 
 
 class LLMError(BriefingError):
+    """`record` is the CallRecord of the failed call; `fatal` means every call would fail alike (401, quota)."""
+
     exit_code = 7
+    record: Any = None
+    fatal: bool = False
 
 
 class AnalysisError(LLMError):

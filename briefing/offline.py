@@ -8,8 +8,18 @@ the rule that produced it. Same event in, same text out.
 from __future__ import annotations
 
 import re
+
 from briefing.config import Settings
-from briefing.models import Event, EventAnalysis, Headline, Impact, Item, Provenance, Section, Written
+from briefing.models import (
+    Event,
+    EventAnalysis,
+    Headline,
+    Impact,
+    Item,
+    Provenance,
+    Section,
+    Written,
+)
 from briefing.rules import Kind, Rules, load_rules
 from briefing.sanitize import is_instruction, md_inline, one_line, sentences
 
