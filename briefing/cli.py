@@ -100,17 +100,22 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
 
     settings = load_settings(feeds_path)
     writer = make_writer(settings)
-    if writer.name == "offline":
-        err.print(
-            "[yellow]offline writer:[/] no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the sources' "
-            "own sentences and the rules table (the front matter says writer: offline)"
-        )
+
+    def on_stage(stage: str) -> None:
+        logging.getLogger("briefing").info("stage: %s", stage)
+        if stage == "write" and writer.name == "offline":
+            err.print(
+                "[yellow]offline writer:[/] no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
+                "sources' own sentences and the rules table (the front matter says writer: offline)",
+                soft_wrap=True,
+            )
+
     progress, on_feed = _feed_progress(settings)
     with progress:
         summary = asyncio.run(
             run_async(
                 settings, day=_day(day), out_dir=out_dir, force=force, writer=writer, on_feed=on_feed,
-                on_stage=lambda s: logging.getLogger("briefing").info("stage: %s", s),
+                on_stage=on_stage,
             )
         )
     table = Table(title="briefing run", show_header=False, title_justify="left")
@@ -233,7 +238,10 @@ def rerun(report: Path, event: int, section: str, instruction: str | None, dry_r
 
     result = do_rerun(report, event=event, section=section, instruction=instruction, dry_run=dry_run)  # type: ignore[arg-type]
     if result.writer == "offline" and instruction:
-        err.print("[yellow]offline writer:[/] --instruction needs an LLM; the section was regenerated from the rules")
+        err.print(
+            "[yellow]offline writer:[/] --instruction needs an LLM; the section was regenerated from the rules",
+            soft_wrap=True,
+        )
     if dry_run:
         out.print(result.diff or "(no change)", markup=False, highlight=False)
         return
