@@ -174,7 +174,7 @@ class OfflineWriter:
 
 def _short(title: str) -> str:
     """The head of a headline: the first clause of six or more characters (titles run long in feeds)."""
-    for part in re.split(r"[：:，,；;|｜]|\s{1,}(?=[\u4e00-\u9fff])", title):
+    for part in re.split(r"[：:，,；;|｜]|\s+(?=[\u4e00-\u9fffA-Z])", title):
         if len(part.strip()) >= 6:
             return part.strip()
     return title.strip()
