@@ -169,9 +169,13 @@ def load_settings(
         raise ConfigError(f"{path}: feeds file not found (pass --feeds PATH)")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"{path}: not valid YAML: {first}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(e, "problem", None) or str(e).strip().splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {what}") from None
     if not isinstance(raw, dict) or "feeds" not in raw:
         raise ConfigError(f"{path}: expected a mapping with a top-level 'feeds:' list")
 
