@@ -1,0 +1,471 @@
+"""briefing.evaluate: claims, sources, each deterministic check (pass and fail), the contract, the judge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from briefing.claims import split_claims
+from briefing.errors import ConfigError
+from briefing.evaluate import (
+    ClaimVerdict,
+    Judge,
+    Source,
+    check,
+    claims,
+    load_sources,
+    make_judge,
+    sources_from_items,
+)
+from briefing.models import Item
+
+FIXTURES = Path(__file__).parent / "fixtures" / "eval"
+
+BOJ_MT = (
+    "据知情人士透露，日本央行 (BOJ) 准备在 12 月 18 日至 19 日的政策会议上将短期利率上调 25 个基点至 0.75%，"
+    "这将是自 1995 年以来的最高水平。分析师估计，日元套利交易的规模约为 3 万亿USD。\n"
+    "周四，纳斯达克 100 指数下跌 1.9% 至 25,120 点。"
+)
+CN_DATA = (
+    "国家统计局数据显示，11月CPI同比上涨0.7%，涨幅比上月扩大0.5个百分点。\n"
+    "美联储将联邦基金利率目标区间下调至3.50%至3.75%。\n"
+    "某基金上月净值上涨30%。\n"
+    "社会融资规模存量为1.5万亿元。"
+)
+DATED = "国家统计局2025年12月10日发布数据显示，11月CPI同比上涨0.7%。\n日本央行将于12 月 18 日至 19 日召开政策会议。"
+NAMES = "日本央行 (BOJ) 将于下周加息。\n恒生指数 (HSI) 早盘下跌1.1%。"
+
+
+def one(markdown: str, *texts: str) -> ClaimVerdict:
+    result = check(markdown, [Source(name=f"s{i}", text=t) for i, t in enumerate(texts)])
+    assert len(result.claims) == 1, [c.text for c in result.claims]
+    return result.claims[0]
+
+
+# -- the checks, each with passing and failing cases ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "verdict", "kind"),
+    [
+        ("日本央行将短期利率上调25个基点至0.75%。", BOJ_MT, "supported", []),
+        ("日本央行将短期利率上调0.25个百分点至0.75%。", BOJ_MT, "supported", []),  # same value
+        ("日本央行将短期利率上调0.25%至0.75%。", BOJ_MT, "unsupported", ["number"]),
+        ("分析师估计日元套利交易规模约为3万亿美元。", BOJ_MT, "supported", []),  # 3 万亿USD
+        ("分析师估计日元套利交易规模约为3亿美元。", BOJ_MT, "unsupported", ["number"]),
+        ("分析师估计日元套利交易规模约为3万亿日元。", BOJ_MT, "unsupported", ["number"]),
+        ("纳斯达克100指数下跌1.9%至25120点。", BOJ_MT, "supported", []),  # 100 is a name
+        ("纳斯达克100指数下跌2.9%至25120点。", BOJ_MT, "unsupported", ["number"]),
+        ("11月CPI涨幅比上月扩大0.5个百分点。", CN_DATA, "supported", []),
+        ("11月CPI涨幅比上月扩大50个基点。", CN_DATA, "supported", []),
+        ("11月CPI涨幅比上月扩大0.5%。", CN_DATA, "unsupported", ["number"]),
+        ("11月CPI同比上涨百分之零点七。", CN_DATA, "supported", []),
+        ("11月CPI同比上涨3.2%。", CN_DATA, "unsupported", ["number"]),
+        (
+            "某基金上月净值上涨30个基点。",
+            CN_DATA,
+            "unsupported",
+            ["number"],
+        ),  # the source's 30 is 30%
+        ("社会融资规模存量为1.5万亿元。", CN_DATA, "supported", []),
+        ("社会融资规模存量为15000亿元。", CN_DATA, "supported", []),
+        ("社会融资规模存量为1.5亿元。", CN_DATA, "unsupported", ["number"]),
+        ("美联储将联邦基金利率目标区间下调至3.50%-3.75%。", CN_DATA, "supported", []),
+        ("美联储将联邦基金利率目标区间下调至3.25%-3.50%。", CN_DATA, "unsupported", ["number"]),
+    ],
+)
+def test_numbers(claim: str, source: str, verdict: str, kind: list[str]) -> None:
+    v = one(claim, source)
+    assert (v.verdict, v.kind) == (verdict, kind), v.reasons
+
+
+def test_number_reason_names_the_token_and_the_source() -> None:
+    v = one("某基金上月净值上涨30个基点。", CN_DATA)
+    assert (
+        v.reasons[0]
+        == "number “30个基点” is in no source with the same value and unit; the sources have 30 only as “30%”"
+    )
+    assert v.reasons[-1] == "best source passage (0.77, s0): “某基金上月净值上涨30%。”"
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("国家统计局12月10日发布数据显示，11月CPI同比上涨0.7%。", "supported"),
+        ("国家统计局2025-12-10发布数据显示，11月CPI同比上涨0.7%。", "supported"),
+        ("国家统计局十二月十日发布数据显示，11月CPI同比上涨0.7%。", "supported"),
+        ("国家统计局12月11日发布数据显示，11月CPI同比上涨0.7%。", "unsupported"),
+        ("国家统计局2024年12月10日发布数据显示，11月CPI同比上涨0.7%。", "unsupported"),
+        ("国家统计局12月10日发布数据显示，10月CPI同比上涨0.7%。", "unsupported"),
+        ("日本央行将于12月19日召开政策会议。", "supported"),  # 19 日 of 12 月 18 日至 19 日
+        ("日本央行将于12月19日至20日召开政策会议。", "unsupported"),
+    ],
+)
+def test_dates(claim: str, verdict: str) -> None:
+    v = one(claim, DATED)
+    assert (v.verdict, v.kind) == (verdict, [] if verdict == "supported" else ["date"]), v.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("日银将于下周加息。", "supported"),
+        ("BOJ将于下周加息。", "supported"),
+        ("日本银行将于下周加息。", "supported"),
+        ("欧洲央行将于下周加息。", "unsupported"),
+        ("恒指早盘下跌1.1%。", "supported"),
+        ("恒生科技指数早盘下跌1.1%。", "unsupported"),
+    ],
+)
+def test_entities(claim: str, verdict: str) -> None:
+    v = one(claim, NAMES)
+    assert (v.verdict, v.kind) == (verdict, [] if verdict == "supported" else ["entity"]), v.reasons
+
+
+def test_entity_reason() -> None:
+    assert (
+        one("欧洲央行将于下周加息。", NAMES).reasons[0] == "entity “欧洲央行” is named by no source"
+    )
+
+
+def test_misattribution_to_another_named_firm() -> None:
+    source = "中信证券首席经济学家明明认为，物价温和回升为货币政策留出空间。华泰证券则指出，PPI仍处于负值区间。"
+    assert (
+        one("中信证券首席经济学家明明认为，物价温和回升为货币政策留出了空间。", source).verdict
+        == "supported"
+    )
+    v = one("华泰证券首席经济学家明明认为，物价温和回升为货币政策留出了空间。", source)
+    assert (v.verdict, v.kind) == ("unsupported", ["entity"])
+    assert v.reasons[0].startswith(
+        "attributed to 华泰证券, but the source attributes it to 中信证券"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "claim", "verdict"),
+    [
+        ("美元指数下跌0.6%至98.6。", "美元指数上涨0.6%至98.6。", "contradicted"),
+        ("美元指数下跌0.6%至98.6。", "美元指数走低0.6%至98.6。", "supported"),
+        (
+            "美联储将2026年经济增长预期从1.8%上调至2.3%。",
+            "美联储下调了2026年经济增长预期。",
+            "contradicted",
+        ),
+        (
+            "美联储将2026年经济增长预期从1.8%上调至2.3%。",
+            "美联储上调了2026年经济增长预期。",
+            "supported",
+        ),
+        ("日本央行宣布加息25个基点。", "日本央行宣布降息25个基点。", "contradicted"),
+        (
+            "加密货币基金上周净流出9.52亿美元。",
+            "加密货币基金上周净流入9.52亿美元。",
+            "contradicted",
+        ),
+        (
+            "营收为160.6亿美元，低于分析师预期的162亿美元。",
+            "营收高于分析师预期的162亿美元。",
+            "contradicted",
+        ),
+        ("美元走弱、日元走强。", "日元走弱。", "contradicted"),  # context picks 日元's word
+        ("美元走弱、日元走强。", "日元走强。", "supported"),
+    ],
+)
+def test_directions(source: str, claim: str, verdict: str) -> None:
+    v = one(claim, source)
+    assert v.verdict == verdict, v.reasons
+    assert v.kind == ([] if verdict == "supported" else ["direction"])
+
+
+@pytest.mark.parametrize(
+    ("bullet", "verdict"),
+    [
+        ("- **对美元**：利多。此举影响美元走势。", "contradicted"),
+        ("- **对美元**：利空。此举影响美元走势。", "supported"),
+        (
+            "- **对黄金**：利多。避险需求升温。",
+            "supported",
+        ),  # the source says nothing of gold: opinion
+    ],
+)
+def test_impact_stance(bullet: str, verdict: str) -> None:
+    v = one(f"### 影响\n\n{bullet}", "分析师认为，美联储购债利空美元。")
+    assert v.verdict == verdict, v.reasons
+
+
+def test_invented_event_has_no_covering_passage() -> None:
+    v = one("美国证交会当天批准了首只以太坊质押ETF。", BOJ_MT)
+    assert (v.verdict, v.kind) == ("unsupported", ["entity", "coverage"])
+    assert v.reasons[:2] == [
+        "entity “美国证券交易委员会” is named by no source",
+        "no source passage covers this claim (best overlap 0.00 < 0.4)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "verdict", "first_reason"),
+    [
+        ("> 投资启示：关注成长板块的回调机会。", "supported", "opinion: nothing checkable"),
+        ("> 投资启示：留意3月议息会议的指引。", "unsupported", "date “3月” (3月) is in no source"),
+        (
+            "### 深度解读 & 洞察\n\n这意味着全球流动性格局可能生变。",
+            "supported",
+            "opinion: nothing checkable",
+        ),
+        ("- **对日元**：利多。加息预期推动日元走强。", "supported", "opinion: nothing checkable"),
+    ],
+)
+def test_opinion(markdown: str, verdict: str, first_reason: str) -> None:
+    v = one(markdown, DATED)
+    assert (v.verdict, v.reasons[0]) == (verdict, first_reason)
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("铜价创历史新高，升至每吨11700美元以上。", "supported"),
+        ("铜价创历史新高，升至每吨11800美元以上。", "unsupported"),
+    ],
+)
+def test_chinese_claim_from_an_english_source(claim: str, verdict: str) -> None:
+    v = one(claim, "Copper hits record above $11,700 a tonne on supply tightness")
+    assert v.verdict == verdict, v.reasons
+
+
+# -- claims ------------------------------------------------------------------------------------
+
+
+def test_claims_of_a_report() -> None:
+    assert claims((FIXTURES / "report.md").read_text(encoding="utf-8")) == [
+        "日本央行预计将在12月18日至19日的会议上把短期利率上调25个基点至0.75%。",
+        "美元兑日元周四下跌0.8%至155.20；",
+        "日本10年期国债收益率升至1.95%。",
+        "政策正常化提速：日银行长植田和男表示，即使加息后实际利率仍处于深度负值区域。",
+        "套利交易承压：分析师估计日元套利交易规模约为3万亿美元。",
+        "这意味着全球流动性格局可能生变。",
+        "对日元：利多。加息预期推动日元走强。",
+        "对美股：短期利空。套利资金回流可能压制高估值板块。",
+        "投资启示：关注12月19日会议的利率指引；警惕套利交易平仓带来的波动。",
+        "欧洲央行将存款便利利率维持在2.00%不变！",
+        "拉加德称当前利率处于良好位置？",
+        "对欧元：利多。欧元兑美元升至1.1745。",
+        "投资启示：关注欧元区银行股。",
+        "伦敦期铜创历史新高",
+        "比特币跌破9万美元",
+    ]
+
+
+def test_claim_sections_and_impact_parts() -> None:
+    parts = split_claims((FIXTURES / "report.md").read_text(encoding="utf-8"))
+    assert [c.section for c in parts] == [
+        *["summary"] * 3, *["insight"] * 3, "impact", "impact", "takeaway",
+        "summary", "summary", "impact", "takeaway", "general", "general",
+    ]  # fmt: skip
+    assert (parts[6].asset, parts[6].stance, parts[6].body) == (
+        "日元",
+        "利多",
+        "加息预期推动日元走强。",
+    )
+
+
+def test_no_claims_in_headings_front_matter_or_times() -> None:
+    md = "---\ntitle: 标题12月12日\n---\n## 美联储降息50个基点\n\n事件时间：2025-12-12 11:33\n\n---\n\n### 影响\n"
+    assert claims(md) == []
+    assert check(md, []).contract_dict() == {"claims": [], "score": 1.0}
+
+
+# -- sources -----------------------------------------------------------------------------------
+
+
+def test_load_sources_txt_md_html_gbk() -> None:
+    names = ["boj.txt", "ecb.md", "markets.html", "cpi_gbk.txt"]
+    docs = load_sources([FIXTURES / n for n in names])
+    assert [d.name for d in docs] == names
+    assert docs[0].text.startswith("日本央行准备将利率提高至 30 年来最高水平")
+    assert docs[1].text.splitlines()[0] == "欧洲央行连续第四次维持利率不变"
+    assert "存款便利利率维持在 2.00% 不变" in docs[1].text  # ** gone
+    assert "详见欧洲央行声明。" in docs[1].text  # the link keeps its text only
+    assert docs[2].text == (
+        "铜价创历史新高\n伦敦金属交易所 (LME) 三个月期铜一度上涨 2.4% 至每吨 11,770 美元，创历史新高。\n"
+        "比特币跌破 90,000 USD，24 小时内下跌 3.6%。"
+    )  # no <script>, no <style>, &nbsp; decoded
+    assert docs[3].text == "国家统计局：11月CPI同比上涨0.7%，PPI同比下降2.2%。\n"
+
+
+@pytest.mark.parametrize("name", ["missing.txt", "."])
+def test_load_sources_fails_cleanly(name: str) -> None:
+    with pytest.raises(ConfigError, match=r"source file not found|is a directory"):
+        load_sources([FIXTURES / name])
+
+
+def test_sources_from_items() -> None:
+    item = Item(
+        title="日本央行料加息",
+        link="https://x.example/1",
+        source="东方经济观察",
+        summary="彭博调查显示……",
+    )
+    assert sources_from_items([item]) == [
+        Source(name="东方经济观察 https://x.example/1", text="日本央行料加息\n彭博调查显示……")
+    ]
+
+
+# -- the whole check and its contract ------------------------------------------------------------
+
+
+def fixture_sources() -> list[Source]:
+    return load_sources([FIXTURES / n for n in ("boj.txt", "ecb.md", "markets.html")])
+
+
+def test_report_against_its_sources() -> None:
+    report = (FIXTURES / "report.md").read_text(encoding="utf-8")
+    assert check(report, fixture_sources()).score == 1.0
+    broken = check(report.replace("至0.75%", "至0.85%"), fixture_sources())
+    assert [c.verdict for c in broken.claims].count("unsupported") == 1
+    assert broken.claims[0].kind == ["number"]
+    assert broken.score == round(14 / 15, 4)
+
+
+def test_contract_dict_shape() -> None:
+    result = check("美元指数上涨0.6%至98.6。", [Source(name="a", text="美元指数下跌0.6%至98.6。")])
+    data = result.contract_dict()
+    assert list(data) == ["claims", "score"]
+    assert [list(c) for c in data["claims"]] == [["text", "verdict", "reasons"]]
+    assert data["claims"][0]["verdict"] == "contradicted"
+    assert data["score"] == 0.0
+    json.dumps(data, ensure_ascii=False)
+
+
+def test_check_inside_a_running_event_loop() -> None:
+    async def main() -> float:
+        return check(
+            "美元指数下跌0.6%至98.6。", [Source(name="a", text="美元指数下跌0.6%至98.6。")]
+        ).score
+
+    assert asyncio.run(main()) == 1.0
+
+
+# -- the judge ---------------------------------------------------------------------------------
+
+FED = "美联储宣布将联邦基金利率目标区间下调25个基点。"
+PARAPHRASE = "联储年内再度放松银根，把政策利率区间调低了25个基点。"  # fails lexical coverage only
+
+
+class CountingFake(FakeListChatModel):
+    """FakeListChatModel that counts the calls it answers."""
+
+    calls: int = 0
+
+    def _call(self, *args: Any, **kwargs: Any) -> str:
+        self.calls += 1
+        return super()._call(*args, **kwargs)
+
+
+def fake(*answers: dict[str, str]) -> CountingFake:
+    return CountingFake(responses=[json.dumps(a, ensure_ascii=False) for a in answers])
+
+
+def judged(claim: str, model: CountingFake, cache: Any = None) -> ClaimVerdict:
+    return check(claim, [Source(name="fed", text=FED)], judge=Judge(model, cache=cache)).claims[0]
+
+
+def test_paraphrase_fails_coverage_without_a_judge() -> None:
+    v = one(PARAPHRASE, FED)
+    assert (v.verdict, v.kind) == ("unsupported", ["coverage"])
+
+
+def test_judge_supports_with_a_verified_quote() -> None:
+    model = fake(
+        {"verdict": "supported", "evidence": "美联储宣布将联邦基金利率目标区间下调25个基点"}
+    )
+    v = judged(PARAPHRASE, model)
+    assert (v.verdict, v.kind, v.evidence) == (
+        "supported",
+        [],
+        "美联储宣布将联邦基金利率目标区间下调25个基点",
+    )
+    assert (
+        v.reasons[0]
+        == "best source passage (0.29, fed): “美联储宣布将联邦基金利率目标区间下调25个基点。”"
+    )
+    assert v.reasons[-1] == "judge: supported by “美联储宣布将联邦基金利率目标区间下调25个基点”"
+    assert model.calls == 1
+
+
+def test_judge_quote_not_in_the_sources_is_not_support() -> None:
+    v = judged(PARAPHRASE, fake({"verdict": "supported", "evidence": "美联储宣布降息50个基点"}))
+    assert (v.verdict, v.kind) == ("unsupported", ["coverage", "judge"])
+    assert (
+        v.reasons[-1]
+        == "judge said supported, but its quote is in no source: “美联储宣布降息50个基点”"
+    )
+
+
+def test_judge_cannot_lift_a_number_failure() -> None:
+    claim = "美联储宣布将联邦基金利率目标区间下调50个基点。"
+    v = judged(claim, fake({"verdict": "supported", "evidence": FED}))
+    assert (v.verdict, v.kind) == ("unsupported", ["number"])
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict", "kind"),
+    [
+        ({"verdict": "contradicted", "evidence": "下调25个基点"}, "contradicted", ["judge"]),
+        ({"verdict": "unverifiable", "evidence": ""}, "unsupported", ["judge"]),
+        ({"verdict": "supported", "evidence": "下调25个基点"}, "supported", []),
+    ],
+)
+def test_judge_verdicts_on_a_supported_claim(
+    answer: dict[str, str], verdict: str, kind: list[str]
+) -> None:
+    v = judged(FED, fake(answer))
+    assert (v.verdict, v.kind) == (verdict, kind)
+
+
+def test_judge_cache_hit_makes_no_second_call() -> None:
+    model = fake({"verdict": "supported", "evidence": "下调25个基点"})
+    cache: dict[str, Any] = {}
+    judge = Judge(model, cache=cache)
+    for _ in range(2):
+        assert check(FED, [Source(name="fed", text=FED)], judge=judge).score == 1.0
+    assert (model.calls, judge.calls, len(cache)) == (1, 1, 1)
+
+
+def test_judge_file_cache_survives_the_process(tmp_path: Path) -> None:
+    path = tmp_path / "judge.json"
+    first = fake({"verdict": "supported", "evidence": "下调25个基点"})
+    judged(FED, first, cache=path)
+    second = fake({"verdict": "unverifiable", "evidence": ""})
+    v = judged(FED, second, cache=path)
+    assert (first.calls, second.calls, v.verdict) == (1, 0, "supported")
+    assert list(json.loads(path.read_text(encoding="utf-8")).values()) == [
+        {"verdict": "supported", "evidence": "下调25个基点"}
+    ]
+
+
+def test_judge_is_not_asked_about_opinion() -> None:
+    model = fake({"verdict": "unverifiable", "evidence": ""})
+    result = check(
+        "> 投资启示：关注成长板块的回调机会。", [Source(name="fed", text=FED)], judge=Judge(model)
+    )
+    assert (result.claims[0].verdict, model.calls) == ("supported", 0)
+
+
+def test_make_judge_needs_a_configured_llm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="--judge needs an LLM"):
+        make_judge(tmp_path / "r.md", None, env={})
+    judge = make_judge(
+        tmp_path / "r.md",
+        None,
+        env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "HOME": str(tmp_path)},
+    )
+    assert (judge.config.temperature, judge.path) == (
+        0.0,
+        tmp_path / ".cache" / "briefing" / "judge.json",
+    )

@@ -1,0 +1,127 @@
+"""Token extraction: quantities (units, magnitudes, Chinese numerals, ranges), dates, codes, directions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from briefing.facts import cn_to_decimal, compact, directions, extract, split_clauses
+from briefing.rules import load_rules
+
+
+def quantities(text: str) -> list[tuple[Decimal, str]]:
+    return [(q.value, q.unit) for q in extract(text, load_rules()).quantities]
+
+
+def dates(text: str) -> list[tuple[int | None, int | None, int | None]]:
+    return [(d.year, d.month, d.day) for d in extract(text, load_rules()).dates]
+
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("规模约为 3 万亿USD", [(D(3 * 10**12), "USD")]),
+        ("规模约为3万亿美元", [(D(3 * 10**12), "USD")]),
+        ("above $11,700 a tonne", [(D(11700), "USD")]),
+        ("跌破 90,000 USD", [(D(90000), "USD")]),
+        ("跌破9万美元", [(D(90000), "USD")]),
+        ("40 billion dollars", [(D(4 * 10**10), "USD")]),
+        ("上调 10 个基点", [(D(10), "bp")]),
+        ("上调0.25个百分点", [(D(25), "bp")]),  # percentage points are kept as basis points
+        ("上调25bp", [(D(25), "bp")]),
+        ("上涨0.5%", [(D("0.5"), "%")]),
+        ("上涨0.5％", [(D("0.5"), "%")]),  # full-width percent sign
+        ("存量1.5万亿", [(D("1.5") * 10**12, "")]),
+        ("存量1.5亿", [(D("1.5") * 10**8, "")]),
+        ("15000亿元", [(D(15 * 10**11), "CNY")]),
+        ("百分之三点五", [(D("3.5"), "%")]),
+        ("两万亿元", [(D(2 * 10**12), "CNY")]),
+        ("三千亿美元", [(D(3 * 10**11), "USD")]),
+        ("5%-8%", [(D(5), "%"), (D(8), "%")]),
+        ("5-8%", [(D(5), "%"), (D(8), "%")]),
+        ("3.50%至3.75%", [(D("3.50"), "%"), (D("3.75"), "%")]),
+        ("1至2万亿元", [(D(10**12), "CNY"), (D(2 * 10**12), "CNY")]),
+        ("纳斯达克 100 指数下跌 1.9%", [(D("1.9"), "%")]),  # an index name, not a quantity
+        ("标普500指数涨0.67%", [(D("0.67"), "%")]),
+        ("每日过剩 384 万桶", [(D(3840000), "桶")]),
+        ("13.7万桶/日", [(D(137000), "桶/日")]),
+        ("4,260美元/盎司", [(D(4260), "USD/盎司")]),
+        ("9票赞成、3名官员反对", [(D(9), "count"), (D(3), "count")]),
+        ("连续三周下降", [(D(3), "周")]),
+        ("前十一个月", [(D(11), "个月")]),
+        ("10年期国债", [(D(10), "年期")]),
+        ("美元兑日元跌至155.20", [(D("155.20"), "")]),
+        ("一方面维持利率，释放三大信号，一次性补贴", []),  # idioms, not quantities
+        ("OpenAI推出GPT-5.2模型", []),  # a code, checked as a name
+    ],
+)
+def test_quantities(text: str, expected: list[tuple[Decimal, str]]) -> None:
+    assert quantities(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025年12月12日", [(2025, 12, 12)]),
+        ("2025-12-12 11:33", [(2025, 12, 12)]),
+        ("2025/12/12", [(2025, 12, 12)]),
+        ("12月12日", [(None, 12, 12)]),
+        ("12 月 18 日至 19 日", [(None, 12, 18), (None, 12, 19)]),
+        ("二〇二五年十二月十二日", [(2025, 12, 12)]),
+        ("1-11月", [(None, 1, None), (None, 11, None)]),
+        ("2026年3月和6月", [(2026, 3, None), (2026, 6, None)]),
+        ("自 1995 年以来", [(1995, None, None)]),
+        ("11月份", [(None, 11, None)]),
+        ("on Dec 11, 2025", [(2025, 12, 11)]),
+        ("3万亿日元，300日元", []),  # 日 of 日元 is not a day
+        ("前11个月", []),  # a duration
+    ],
+)
+def test_dates(text: str, expected: list[tuple[int | None, int | None, int | None]]) -> None:
+    assert dates(text) == expected
+
+
+def test_codes_are_names() -> None:
+    assert extract("OpenAI推出GPT-5.2模型，M2同比增长8%", load_rules()).codes == ["GPT-5.2", "M2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("十二", 12),
+        ("二十五", 25),
+        ("一百二十", 120),
+        ("二〇二五", 2025),
+        ("三点五", Decimal("3.5")),
+        ("一方", None),
+    ],
+)
+def test_chinese_numerals(text: str, value: Decimal | int | None) -> None:
+    assert cn_to_decimal(text) == (None if value is None else Decimal(value))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("CPI同比上涨0.7%，涨幅扩大", ["上涨", "扩大"]),  # 涨幅 is a noun
+        ("将经济增长预期上调至2.3%", ["上调"]),  # 经济增长 is a noun
+        ("营收高于分析师预期", ["高于"]),
+        ("日本央行加息，美联储降息", ["加息", "降息"]),
+        ("对美元：利空", ["利空"]),
+    ],
+)
+def test_directions(text: str, words: list[str]) -> None:
+    assert [d.word for d in directions(text)] == words
+
+
+def test_compact_and_clauses() -> None:
+    assert compact("纳斯达克 100 指数下跌 1.9% 至 25,120 点") == "纳斯达克100指数下跌1.9%至25,120点"
+    assert split_clauses("下跌1.9%至25,120点，为11月以来最大;收于高位") == [
+        "下跌1.9%至25,120点",
+        "为11月以来最大",
+        "收于高位",
+    ]
