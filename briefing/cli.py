@@ -21,6 +21,7 @@ from rich.logging import RichHandler
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from briefing import __version__
 from briefing.config import Settings, load_settings
@@ -132,7 +133,9 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
         g = summary.grounding
         table.add_row("grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources")
         for claim in g["unsupported"][:8]:
-            table.add_row("", f"[yellow]? {claim[:80]}[/]")
+            table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
+        if len(g["unsupported"]) > 8:
+            table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
     if summary.backup:
