@@ -286,7 +286,8 @@ def eval_(report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, m
         for col in ("verdict", "claim", "reasons"):
             table.add_column(col)
         colour = {"supported": "green", "unsupported": "yellow", "contradicted": "red"}
-        for c in result.claims:
+        order = {"contradicted": 0, "unsupported": 1, "supported": 2}
+        for c in sorted(result.claims, key=lambda c: order[c.verdict]):  # problems first, report order within
             table.add_row(f"[{colour[c.verdict]}]{c.verdict}[/]", c.text, "\n".join(c.reasons))
         out.print(table)
     if min_score is not None and result.score < min_score:
