@@ -74,10 +74,11 @@ def main(verbose: bool) -> None:
 
 def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus], None]]:
     progress = Progress(
-        TextColumn("[bold]collect"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True,
+        disable=not err.is_terminal,
     )
-    task = progress.add_task("", total=len(settings.enabled_feeds))
+    task = progress.add_task("", total=len(settings.enabled_feeds), stage="collect")
 
     def on_feed(status: FeedStatus) -> None:
         mark = "[green]✓" if status.ok else "[red]✗"
@@ -102,8 +103,16 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     settings = load_settings(feeds_path)
     writer = make_writer(settings)
 
+    progress, on_feed = _feed_progress(settings)
+
     def on_stage(stage: str) -> None:
         logging.getLogger("briefing").info("stage: %s", stage)
+        for task in progress.tasks:
+            if task.total is None:
+                progress.update(task.id, total=1, completed=1)
+        if stage != "collect":
+            what = f"{settings.report.top} events with the {writer.name} writer" if stage == "write" else ""
+            progress.add_task(what, total=None, stage=stage)
         if stage == "write" and writer.name == "offline":
             err.print(
                 "[yellow]offline writer:[/] no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
@@ -111,7 +120,6 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
                 soft_wrap=True,
             )
 
-    progress, on_feed = _feed_progress(settings)
     with progress:
         summary = asyncio.run(
             run_async(
