@@ -49,11 +49,18 @@ def _day(value: datetime | None) -> date | None:
 
 
 feeds_option = click.option(
-    "--feeds", "feeds_path", type=click.Path(path_type=Path), default="feeds.yaml", show_default=True,
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default="feeds.yaml",
+    show_default=True,
     help="The feeds configuration.",
 )
 date_option = click.option(
-    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
     help="Report date (YYYY-MM-DD); default today in the configured time zone.",
 )
 
@@ -74,8 +81,13 @@ def main(verbose: bool) -> None:
 
 def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus], None]]:
     progress = Progress(
-        TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[bold]{task.fields[stage]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
         disable=not err.is_terminal,
     )
     task = progress.add_task("", total=len(settings.enabled_feeds), stage="collect")
@@ -84,7 +96,10 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
         mark = "[green]✓" if status.ok else "[red]✗"
         progress.update(task, advance=1, description=f"{mark} {status.feed}")
         logging.getLogger("briefing.collect").info(
-            "%s %s: %s", "ok" if status.ok else "failed", status.feed, status.error or f"{status.items} items"
+            "%s %s: %s",
+            "ok" if status.ok else "failed",
+            status.feed,
+            status.error or f"{status.items} items",
         )
 
     return progress, on_feed
@@ -93,8 +108,12 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 @main.command()
 @feeds_option
 @date_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="output", show_default=True)
-@click.option("--force", is_flag=True, help="Replace an existing report (the old one goes to .history/).")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default="output", show_default=True
+)
+@click.option(
+    "--force", is_flag=True, help="Replace an existing report (the old one goes to .history/)."
+)
 @_fail_cleanly
 def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
@@ -111,7 +130,11 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
             if task.total is None:
                 progress.update(task.id, total=1, completed=1)
         if stage != "collect":
-            what = f"{settings.report.top} events with the {writer.name} writer" if stage == "write" else ""
+            what = (
+                f"{settings.report.top} events with the {writer.name} writer"
+                if stage == "write"
+                else ""
+            )
             progress.add_task(what, total=None, stage=stage)
         if stage == "write" and writer.name == "offline":
             err.print(
@@ -123,7 +146,12 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     with progress:
         summary = asyncio.run(
             run_async(
-                settings, day=_day(day), out_dir=out_dir, force=force, writer=writer, on_feed=on_feed,
+                settings,
+                day=_day(day),
+                out_dir=out_dir,
+                force=force,
+                writer=writer,
+                on_feed=on_feed,
                 on_stage=on_stage,
             )
         )
@@ -139,7 +167,9 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
         table.add_row("", f"[yellow]offline fallback[/]: {reason}")
     if summary.grounding:
         g = summary.grounding
-        table.add_row("grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources")
+        table.add_row(
+            "grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources"
+        )
         for claim in g["unsupported"][:8]:
             table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
         if len(g["unsupported"]) > 8:
@@ -181,7 +211,11 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
         table = Table(title=f"{len(items)} items", title_justify="left")
         for col in ("published", "source", "title"):
             table.add_column(col)
-        for i in sorted(items, key=lambda i: i.published or datetime.min.replace(tzinfo=settings.tz), reverse=True):
+        for i in sorted(
+            items,
+            key=lambda i: i.published or datetime.min.replace(tzinfo=settings.tz),
+            reverse=True,
+        ):
             table.add_row(f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title)
         out.print(table)
         for e in result.errors:
@@ -216,8 +250,12 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                     "kind": e.kind,
                     "reasons": e.reasons,
                     "items": [
-                        {"title": i.title, "link": i.link, "source": i.source,
-                         "published": i.published.isoformat() if i.published else None}
+                        {
+                            "title": i.title,
+                            "link": i.link,
+                            "source": i.source,
+                            "published": i.published.isoformat() if i.published else None,
+                        }
                         for i in e.items
                     ],
                 }
@@ -231,8 +269,14 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
         table.add_column(col)
     for n, e in enumerate(events[:limit], 1):
         why = ", ".join(f"{k} {v:.2f}" for k, v in e.reasons.items())
-        table.add_row(str(n) + ("★" if n <= len(ranked.top) else ""), f"{e.score:.3f}", str(len(e.sources)),
-                      e.kind or "", e.title, why)
+        table.add_row(
+            str(n) + ("★" if n <= len(ranked.top) else ""),
+            f"{e.score:.3f}",
+            str(len(e.sources)),
+            e.kind or "",
+            e.title,
+            why,
+        )
     out.print(table)
 
 
@@ -240,14 +284,18 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option("--event", "event", type=int, required=True, help="Event number, 1-based.")
 @click.option("--section", type=click.Choice(SECTIONS), required=True)
-@click.option("--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产.")
+@click.option(
+    "--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产."
+)
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
 @_fail_cleanly
 def rerun(report: Path, event: int, section: str, instruction: str | None, dry_run: bool) -> None:
     """Regenerate one section of one event in place, from the run record's sources; other edits stay."""
     from briefing.pipeline import rerun as do_rerun
 
-    result = do_rerun(report, event=event, section=section, instruction=instruction, dry_run=dry_run)  # type: ignore[arg-type]
+    result = do_rerun(
+        report, event=event, section=section, instruction=instruction, dry_run=dry_run
+    )  # type: ignore[arg-type]
     if result.writer == "offline" and instruction:
         err.print(
             "[yellow]offline writer:[/] --instruction needs an LLM; the section was regenerated from the rules",
@@ -259,18 +307,33 @@ def rerun(report: Path, event: int, section: str, instruction: str | None, dry_r
     if result.old == result.new:
         err.print(f"event {event} {section}: unchanged")
     else:
-        err.print(f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}")
+        err.print(
+            f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}"
+        )
     out.print(str(result.report))
 
 
 @main.command(name="eval")
 @click.argument("report", type=click.Path(path_type=Path))
-@click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path), help="A source file (txt/md/html); repeatable.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A source file (txt/md/html); repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--judge", is_flag=True, help="Also ask the configured LLM to judge each claim.")
-@click.option("--min-score", type=float, default=None, help="Exit non-zero when the score is below this (0–1).")
+@click.option(
+    "--min-score",
+    type=float,
+    default=None,
+    help="Exit non-zero when the score is below this (0–1).",
+)
 @_fail_cleanly
-def eval_(report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, min_score: float | None) -> None:
+def eval_(
+    report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, min_score: float | None
+) -> None:
     """Check the report's claims (numbers, dates, entities) against its sources."""
     from briefing.evaluate import check, load_sources, make_judge, sources_from_items
     from briefing.record import load_record
@@ -290,12 +353,16 @@ def eval_(report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, m
     if as_json:
         click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
     else:
-        table = Table(title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left")
+        table = Table(
+            title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
+        )
         for col in ("verdict", "claim", "reasons"):
             table.add_column(col)
         colour = {"supported": "green", "unsupported": "yellow", "contradicted": "red"}
         order = {"contradicted": 0, "unsupported": 1, "supported": 2}
-        for c in sorted(result.claims, key=lambda c: order[c.verdict]):  # problems first, report order within
+        for c in sorted(
+            result.claims, key=lambda c: order[c.verdict]
+        ):  # problems first, report order within
             table.add_row(f"[{colour[c.verdict]}]{c.verdict}[/]", c.text, "\n".join(c.reasons))
         out.print(table)
     if min_score is not None and result.score < min_score:
@@ -304,7 +371,9 @@ def eval_(report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, m
 
 @main.command()
 @click.argument("report", type=click.Path(path_type=Path))
-@click.option("--event", "event", type=int, default=None, help="Show only event N, with its sources.")
+@click.option(
+    "--event", "event", type=int, default=None, help="Show only event N, with its sources."
+)
 @_fail_cleanly
 def show(report: Path, event: int | None) -> None:
     """The report rendered in the terminal, beside the headlines and links it was written from."""
@@ -323,7 +392,9 @@ def show(report: Path, event: int | None) -> None:
     numbers = [event] if event else list(range(1, len(parsed.report.events) + 1))
     for n in numbers:
         if not 1 <= n <= len(parsed.report.events):
-            raise ReportFormatError(f"{report}: no event {n}; the report has events 1–{len(parsed.report.events)}")
+            raise ReportFormatError(
+                f"{report}: no event {n}; the report has events 1–{len(parsed.report.events)}"
+            )
         a = parsed.report.events[n - 1]
         body = (
             f"## {n}. {a.title}\n\n事件时间：{a.event_time}\n\n{a.summary}\n\n### 深度解读 & 洞察\n\n{a.insight}\n\n"
@@ -335,6 +406,8 @@ def show(report: Path, event: int | None) -> None:
             for col in ("published", "source", "headline", "link"):
                 table.add_column(col, overflow="fold")
             for i in top[n - 1].items:
-                table.add_row(f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link)
+                table.add_row(
+                    f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
+                )
             out.print(table)
         out.rule()

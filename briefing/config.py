@@ -96,7 +96,9 @@ class Settings(BaseModel):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from None
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
+            ) from None
         return v
 
     @field_validator("feeds")
@@ -127,11 +129,17 @@ class Settings(BaseModel):
     def today(self, now: datetime | None = None) -> date:
         return (now or datetime.now(self.tz)).astimezone(self.tz).date()
 
-    def window(self, day: date | None = None, now: datetime | None = None) -> tuple[datetime, datetime]:
+    def window(
+        self, day: date | None = None, now: datetime | None = None
+    ) -> tuple[datetime, datetime]:
         """The report window: it ends at the end of `day` (or now, for today) and reaches back window_hours."""
         now = (now or datetime.now(self.tz)).astimezone(self.tz)
         day = day or now.date()
-        end = now if day == now.date() else datetime.combine(day + timedelta(days=1), datetime.min.time(), self.tz)
+        end = (
+            now
+            if day == now.date()
+            else datetime.combine(day + timedelta(days=1), datetime.min.time(), self.tz)
+        )
         return end - timedelta(hours=self.window_hours), end
 
     def public_dict(self) -> dict:
@@ -179,7 +187,9 @@ def load_settings(
     if not isinstance(raw, dict) or "feeds" not in raw:
         raise ConfigError(f"{path}: expected a mapping with a top-level 'feeds:' list")
 
-    return settings_from_dict(raw, label=str(path), base_dir=path.resolve().parent, env=env, env_file=env_file)
+    return settings_from_dict(
+        raw, label=str(path), base_dir=path.resolve().parent, env=env, env_file=env_file
+    )
 
 
 def settings_from_dict(
@@ -197,7 +207,9 @@ def settings_from_dict(
     merged.update(os.environ if env is None else env)
 
     data = dict(raw)
-    llm = {k: v for k, v in dict(data.get("llm") or {}).items() if k not in ("api_key", "api_key_set")}
+    llm = {
+        k: v for k, v in dict(data.get("llm") or {}).items() if k not in ("api_key", "api_key_set")
+    }
     if merged.get("OPENAI_API_KEY"):
         llm["api_key"] = merged["OPENAI_API_KEY"]
     if merged.get("OPENAI_BASE_URL"):
@@ -212,7 +224,9 @@ def settings_from_dict(
     if merged.get("BRIEFING_CACHE_DIR"):
         data["cache_dir"] = merged["BRIEFING_CACHE_DIR"]
     elif "cache_dir" not in data:
-        xdg = merged.get("XDG_CACHE_HOME") or str(Path(merged.get("HOME") or Path.home()) / ".cache")
+        xdg = merged.get("XDG_CACHE_HOME") or str(
+            Path(merged.get("HOME") or Path.home()) / ".cache"
+        )
         data["cache_dir"] = str(Path(xdg) / "briefing")
     data["base_dir"] = base_dir
     try:

@@ -53,7 +53,9 @@ class LLMError(BriefingError):
 class AnalysisError(LLMError):
     """The model kept answering JSON that fails the schema; carries what it said."""
 
-    def __init__(self, message: str, *, attempts: int, last_raw: str, usage: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, attempts: int, last_raw: str, usage: dict[str, Any] | None = None
+    ):
         super().__init__(message)
         self.attempts = attempts
         self.last_raw = last_raw

@@ -85,8 +85,12 @@ Stance = str  # 利多 / 利空 / 中性 / 分化, optionally qualified: 短期�
 class Impact(BaseModel):
     """One `- **对X**：stance。text` bullet."""
 
-    asset: str = Field(min_length=1, max_length=12, description="资产名，如 美元、黄金、股市、A股、日元、加密货币")
-    stance: Stance = Field(default="", max_length=16, description="利多 / 利空 / 中性 / 分化，可加限定词，如 短期利空")
+    asset: str = Field(
+        min_length=1, max_length=12, description="资产名，如 美元、黄金、股市、A股、日元、加密货币"
+    )
+    stance: Stance = Field(
+        default="", max_length=16, description="利多 / 利空 / 中性 / 分化，可加限定词，如 短期利空"
+    )
     text: str = Field(min_length=1, description="一两句理由，只用来源中的事实")
     rule: str | None = Field(default=None, description="the offline rule that produced it, if any")
 
@@ -103,9 +107,13 @@ class EventAnalysis(BaseModel):
     event_time: str
     summary: str
     insight: str
-    impacts: list[Impact] = Field(min_length=1)  # writers give at least three; an editor may keep fewer
+    impacts: list[Impact] = Field(
+        min_length=1
+    )  # writers give at least three; an editor may keep fewer
     takeaway: str
-    sources: list[str] = Field(default_factory=list, description="ids of the items it was written from")
+    sources: list[str] = Field(
+        default_factory=list, description="ids of the items it was written from"
+    )
     writer: Writer = "offline"
 
     @field_validator("title", "event_time", "takeaway")
@@ -149,7 +157,9 @@ class Provenance(BaseModel):
 
     writer: Writer
     items: list[str] = Field(default_factory=list)  # Item.id of the sources given to the writer
-    rules: list[str] = Field(default_factory=list)  # offline: rule ids (kind/asset) behind each bullet
+    rules: list[str] = Field(
+        default_factory=list
+    )  # offline: rule ids (kind/asset) behind each bullet
     prompt_sha256: str | None = None
     raw: str | None = None  # the model's last raw answer
     usage: dict[str, int] = Field(default_factory=dict)

@@ -100,7 +100,9 @@ class OfflineWriter:
         lead = facts[0][0] if facts else None
         others = [(it, t) for it, t in facts if it is not lead][:4]
         sources = "、".join(dict.fromkeys(md_inline(i.source) for i in event.items))
-        paras = [f"本事件由{len(set(i.source for i in event.items))}个来源报道（{sources}），按事件类型归为“{kind.label}”。"]
+        paras = [
+            f"本事件由{len(set(i.source for i in event.items))}个来源报道（{sources}），按事件类型归为“{kind.label}”。"
+        ]
         by_source: dict[str, list[str]] = {}
         for it, t in others:
             by_source.setdefault(md_inline(it.source), []).append(_end(t))
@@ -118,7 +120,10 @@ class OfflineWriter:
             assets = {r.asset for _, r in chosen}
             chosen += [(fallback, r) for r in fallback.impacts_for(text) if r.asset not in assets]
             chosen = chosen[: max(MIN_IMPACTS, len(chosen))]
-        impacts = [Impact(asset=r.asset, stance=r.stance, text=r.text, rule=f"{k.id}/{r.asset}") for k, r in chosen]
+        impacts = [
+            Impact(asset=r.asset, stance=r.stance, text=r.text, rule=f"{k.id}/{r.asset}")
+            for k, r in chosen
+        ]
         return impacts, [i.rule for i in impacts if i.rule]
 
     # -- the Writer protocol ----------------------------------------------------------------
@@ -139,7 +144,9 @@ class OfflineWriter:
         )
         return Written(
             analysis=analysis,
-            provenance=Provenance(writer="offline", items=ids, rules=[f"{kind.id}/takeaway", *rule_ids]),
+            provenance=Provenance(
+                writer="offline", items=ids, rules=[f"{kind.id}/takeaway", *rule_ids]
+            ),
         )
 
     async def write_event(self, event: Event) -> Written:
@@ -150,7 +157,12 @@ class OfflineWriter:
     ) -> Written:
         """The section as the morning run wrote it; the offline writer cannot follow an instruction."""
         fresh = self.analyse(event)
-        field = {"summary": "summary", "insight": "insight", "impact": "impacts", "takeaway": "takeaway"}[section]
+        field = {
+            "summary": "summary",
+            "insight": "insight",
+            "impact": "impacts",
+            "takeaway": "takeaway",
+        }[section]
         analysis = current.model_copy(update={field: getattr(fresh.analysis, field)})
         return Written(analysis=analysis, provenance=fresh.provenance)
 

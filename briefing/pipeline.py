@@ -102,7 +102,9 @@ async def run_async(
     day = day or now.date()
     report_path = out_dir / f"{day.isoformat()}.md"
     if report_path.exists() and not force:
-        raise ReportExistsError(f"{report_path} exists; pass --force to replace it (the old one is kept in .history/)")
+        raise ReportExistsError(
+            f"{report_path} exists; pass --force to replace it (the old one is kept in .history/)"
+        )
     if not settings.enabled_feeds:
         raise ConfigError("no enabled feeds in the configuration")
     stage = on_stage or (lambda _s: None)
@@ -116,7 +118,9 @@ async def run_async(
     ranked = rank(collected.items, settings, day=day, now=now)
     if not ranked.top:
         window = settings.window(day, now)
-        raise CollectError(f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}")
+        raise CollectError(
+            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}"
+        )
 
     stage("write")
     writer = writer or make_writer(settings)
@@ -205,7 +209,9 @@ class RerunResult:
     writer: str
 
 
-def settings_for_rerun(record: RunRecord, report: Path, env: dict[str, str] | None = None) -> Settings:
+def settings_for_rerun(
+    record: RunRecord, report: Path, env: dict[str, str] | None = None
+) -> Settings:
     """The morning run's settings (from the record) with today's environment for the model key."""
     return settings_from_dict(record.settings, label=str(report), base_dir=report.parent, env=env)
 
@@ -227,11 +233,15 @@ async def rerun_async(
     text = report.read_text(encoding="utf-8")
     parsed = parse(text)
     if not 1 <= event <= len(parsed.report.events):
-        raise ReportFormatError(f"{report}: no event {event}; the report has events 1–{len(parsed.report.events)}")
+        raise ReportFormatError(
+            f"{report}: no event {event}; the report has events 1–{len(parsed.report.events)}"
+        )
     record = load_record(report)
     top = record.top_events()
     if event > len(top):
-        raise ReportFormatError(f"{report}: event {event} is not in the run record (it has {len(top)} events)")
+        raise ReportFormatError(
+            f"{report}: event {event} is not in the run record (it has {len(top)} events)"
+        )
     settings = settings or settings_for_rerun(record, report)
     writer = writer or make_writer(settings)
     current = parsed.report.events[event - 1]
@@ -243,7 +253,10 @@ async def rerun_async(
     parse(new_text)  # what we write must still be a well-formed report
     diff = "".join(
         difflib.unified_diff(
-            text.splitlines(keepends=True), new_text.splitlines(keepends=True), str(report), str(report) + " (rerun)"
+            text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            str(report),
+            str(report) + " (rerun)",
         )
     )
     stamp = (now or datetime.now(settings.tz)).astimezone(settings.tz)

@@ -57,7 +57,9 @@ class RunRecord(BaseModel):
     items: list[Item] = Field(default_factory=list)
     events: list[RecordEvent] = Field(default_factory=list)
     sections: list[Provenance] = Field(default_factory=list)  # one per top event, in report order
-    calls: list[dict[str, Any]] = Field(default_factory=list)  # every LLM call: purpose, prompt hash, usage, raw
+    calls: list[dict[str, Any]] = Field(
+        default_factory=list
+    )  # every LLM call: purpose, prompt hash, usage, raw
     grounding: dict[str, Any] | None = None
     reruns: list[Rerun] = Field(default_factory=list)
 
@@ -90,7 +92,12 @@ def events_for_record(top: list[Event], rest: list[Event]) -> tuple[list[Item], 
                 items.setdefault(i.id, i)
             out.append(
                 RecordEvent(
-                    title=e.title, score=e.score, kind=e.kind, reasons=e.reasons, items=[i.id for i in e.items], top=is_top
+                    title=e.title,
+                    score=e.score,
+                    kind=e.kind,
+                    reasons=e.reasons,
+                    items=[i.id for i in e.items],
+                    top=is_top,
                 )
             )
     return list(items.values()), out

@@ -74,7 +74,11 @@ def front_matter(report: Report) -> dict:
 def render(report: Report) -> str:
     """Report → publishable Markdown; front matter dumped by PyYAML, never string-formatted."""
     fm = yaml.safe_dump(
-        front_matter(report), allow_unicode=True, sort_keys=False, default_flow_style=None, width=1_000_000
+        front_matter(report),
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=None,
+        width=1_000_000,
     )
     return _env.get_template("report.md.j2").render(report=report, front_matter=fm)
 
@@ -122,7 +126,9 @@ def _split_stance(rest: str) -> tuple[str, str]:
     return "", rest
 
 
-def _parse_event(text: str, start: int, end: int, title: str, n: int) -> tuple[EventAnalysis, dict[str, Span]]:
+def _parse_event(
+    text: str, start: int, end: int, title: str, n: int
+) -> tuple[EventAnalysis, dict[str, Span]]:
     def need(pattern: re.Pattern[str], what: str, after: int) -> re.Match[str]:
         m = pattern.search(text, after, end)
         if not m:
@@ -161,11 +167,15 @@ def parse(text: str) -> Parsed:
     """Markdown → Report (+ section spans); a clear ReportFormatError names what is missing."""
     fm_match = _FM.match(text)
     if not fm_match:
-        raise ReportFormatError("no front matter: the report must start with '---' and a YAML block")
+        raise ReportFormatError(
+            "no front matter: the report must start with '---' and a YAML block"
+        )
     try:
         fm = yaml.safe_load(fm_match.group(1)) or {}
     except yaml.YAMLError as e:
-        raise ReportFormatError(f"front matter is not valid YAML: {str(e).splitlines()[0]}") from None
+        raise ReportFormatError(
+            f"front matter is not valid YAML: {str(e).splitlines()[0]}"
+        ) from None
     if not isinstance(fm, dict):
         raise ReportFormatError("front matter is not a mapping")
     day = fm.get("date")
@@ -190,7 +200,9 @@ def parse(text: str) -> Parsed:
         events.append(analysis)
         spans.append(sp)
     if not events:
-        raise ReportFormatError("no event sections ('## title' with 事件时间 / 深度解读 / 影响 / 投资启示)")
+        raise ReportFormatError(
+            "no event sections ('## title' with 事件时间 / 深度解读 / 影响 / 投资启示)"
+        )
     general: list[str] = []
     if general_at < len(heads):
         g_end = heads[general_at + 1].start() if general_at + 1 < len(heads) else len(text)

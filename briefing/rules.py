@@ -75,7 +75,9 @@ class Rules(BaseModel):
 
     @cached_property
     def _aliases(self) -> dict[str, str]:
-        return {a.lower(): name for name, aliases in self.entities.items() for a in [name, *aliases]}
+        return {
+            a.lower(): name for name, aliases in self.entities.items() for a in [name, *aliases]
+        }
 
     @cached_property
     def _entity_pattern(self) -> re.Pattern[str] | None:
@@ -85,7 +87,10 @@ class Rules(BaseModel):
         """(canonical name, text as written) for each mention, longest alias first: 日本央行 is not 央行."""
         if self._entity_pattern is None:
             return []
-        return [(self._aliases[m.group(0).lower()], m.group(0)) for m in self._entity_pattern.finditer(text)]
+        return [
+            (self._aliases[m.group(0).lower()], m.group(0))
+            for m in self._entity_pattern.finditer(text)
+        ]
 
     def entities_in(self, text: str) -> set[str]:
         """Canonical names of the entities `text` mentions under any alias (日银 and BOJ both give 日本央行)."""

@@ -7,7 +7,22 @@ import re
 from html.parser import HTMLParser
 
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "svg", "head"}
-_BLOCK = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section", "article"}
+_BLOCK = {
+    "p",
+    "br",
+    "div",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "section",
+    "article",
+}
 
 
 class _Text(HTMLParser):
@@ -112,6 +127,9 @@ def harmless(text: str, *, multiline: bool = False) -> str:
     text = _SCHEME.sub(lambda m: m.group(1) + "：", text)
     if not multiline:
         return _STRUCTURAL.sub(r"\1\\\2", one_line(text))
-    lines = [re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", ln).rstrip() for ln in text.replace("\r\n", "\n").split("\n")]
+    lines = [
+        re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", ln).rstrip()
+        for ln in text.replace("\r\n", "\n").split("\n")
+    ]
     lines = [_STRUCTURAL.sub(r"\1\\\2", ln) for ln in lines]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

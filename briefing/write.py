@@ -21,10 +21,14 @@ class Writer(Protocol):
         """`current` with only `section` rewritten (from the same event items)."""
         ...
 
-    async def write_headline(self, analyses: list[EventAnalysis], rest: list[Event]) -> Headline: ...
+    async def write_headline(
+        self, analyses: list[EventAnalysis], rest: list[Event]
+    ) -> Headline: ...
 
 
-async def write_all(writer: Writer, top: list[Event], rest: list[Event]) -> tuple[list[Written], Headline]:
+async def write_all(
+    writer: Writer, top: list[Event], rest: list[Event]
+) -> tuple[list[Written], Headline]:
     """All events at once; the headline waits only for them."""
     written = await asyncio.gather(*(writer.write_event(e) for e in top))
     headline = await writer.write_headline([w.analysis for w in written], rest)

@@ -22,7 +22,9 @@ def _check_address(address: object) -> None:
             ip = ipaddress.ip_address(host)
         except ValueError:
             if host not in ("localhost",):
-                raise RuntimeError(f"test tried to reach {host!r}: only loopback is allowed") from None
+                raise RuntimeError(
+                    f"test tried to reach {host!r}: only loopback is allowed"
+                ) from None
             return
         if not ip.is_loopback:
             raise RuntimeError(f"test tried to reach {host!r}: only loopback is allowed")
@@ -46,8 +48,16 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No real key or endpoint, no user .env, a private cache dir."""
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFING_MODEL", "BRIEFING_TZ", "BRIEFING_RESPONSE_FORMAT"):
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "BRIEFING_MODEL",
+        "BRIEFING_TZ",
+        "BRIEFING_RESPONSE_FORMAT",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("BRIEFING_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -100,7 +100,10 @@ def test_rank_json_puts_the_three_multi_source_stories_on_top() -> None:
     assert len(links) == len(set(links))  # repeated links are gone
     for e in events:
         for i in e["items"]:
-            assert i["published"] is None or "2025-12-11T12:00" <= i["published"][:16] <= "2025-12-13T00:00"
+            assert (
+                i["published"] is None
+                or "2025-12-11T12:00" <= i["published"][:16] <= "2025-12-13T00:00"
+            )
 
 
 def test_collect_json_contract_with_a_failing_feed(tmp_path: Path) -> None:
@@ -113,7 +116,9 @@ def test_collect_json_contract_with_a_failing_feed(tmp_path: Path) -> None:
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"items", "errors"}
-    assert data["errors"] == [{"feed": "不存在", "error": f"file not found: {tmp_path / 'missing.xml'}"}]
+    assert data["errors"] == [
+        {"feed": "不存在", "error": f"file not found: {tmp_path / 'missing.xml'}"}
+    ]
     assert len(data["items"]) >= 30
     assert {"title", "link", "source", "published", "summary"} <= set(data["items"][0])
 
@@ -131,7 +136,15 @@ def test_hostile_feed_content_never_reaches_the_report(tmp_path: Path) -> None:
     fm = front_matter(md)
     assert "draft" not in fm
     assert md.count("\n---\n") == 3  # the front matter closes, two separators between events
-    for bad in ("<script", "onerror", "javascript:", "忽略以上所有指令", "黑客", "Ignore all previous", "](http"):
+    for bad in (
+        "<script",
+        "onerror",
+        "javascript:",
+        "忽略以上所有指令",
+        "黑客",
+        "Ignore all previous",
+        "](http",
+    ):
         assert bad not in md, bad
     assert not re.search(r"^draft: true", md, re.M)
     assert not re.search(r"^# ", md, re.M)
@@ -145,7 +158,9 @@ def test_hostile_feed_content_never_reaches_the_report(tmp_path: Path) -> None:
         ("feeds: [{name: a, url: nowhere.xml}]", 3, "no items from any feed"),
     ],
 )
-def test_bad_input_gets_one_line_and_a_nonzero_exit(tmp_path: Path, feeds_yaml, code: int, message: str) -> None:
+def test_bad_input_gets_one_line_and_a_nonzero_exit(
+    tmp_path: Path, feeds_yaml, code: int, message: str
+) -> None:
     if feeds_yaml:
         (tmp_path / "feeds.yaml").write_text(feeds_yaml, encoding="utf-8")
     got, _, err = invoke("run", "--date", DAY, "--out", "out")
@@ -157,8 +172,22 @@ def test_bad_input_gets_one_line_and_a_nonzero_exit(tmp_path: Path, feeds_yaml, 
 def test_python_dash_m_briefing_runs_from_another_directory(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "sample")
     proc = subprocess.run(
-        [sys.executable, "-m", "briefing", "run", "--feeds", "sample/feeds.yaml", "--date", DAY, "--out", "o"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "briefing",
+            "run",
+            "--feeds",
+            "sample/feeds.yaml",
+            "--date",
+            DAY,
+            "--out",
+            "o",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert_seed_shape((tmp_path / "o" / f"{DAY}.md").read_text(encoding="utf-8"))

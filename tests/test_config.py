@@ -24,7 +24,11 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_good_file_with_environment(tmp_path: Path) -> None:
-    env = {"OPENAI_API_KEY": "sk-test-123", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "BRIEFING_MODEL": "qwen-plus"}
+    env = {
+        "OPENAI_API_KEY": "sk-test-123",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "BRIEFING_MODEL": "qwen-plus",
+    }
     s = load_settings(_write(tmp_path, GOOD), env=env, env_file=None)
     assert [f.name for f in s.enabled_feeds] == ["新华社"]
     assert s.feed_location(s.feeds[0]) == tmp_path / "feeds" / "xinhua.xml"
@@ -37,7 +41,9 @@ def test_good_file_with_environment(tmp_path: Path) -> None:
 
 def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("OPENAI_API_KEY=from-dotenv\nBRIEFING_MODEL=deepseek-chat\n", encoding="utf-8")
+    env_file.write_text(
+        "OPENAI_API_KEY=from-dotenv\nBRIEFING_MODEL=deepseek-chat\n", encoding="utf-8"
+    )
     s = load_settings(_write(tmp_path, GOOD), env={"BRIEFING_MODEL": "gpt-4o"}, env_file=env_file)
     assert s.llm.api_key is not None and s.llm.api_key.get_secret_value() == "from-dotenv"
     assert s.llm.model == "gpt-4o"
@@ -51,15 +57,23 @@ def test_no_key_no_base_url_means_offline(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("feeds: [{name: a}]", r"feeds\[0\] \(name: a\)\.url: Field required"),
-        ("feeds:\n  - {name: a, url: x}\n  - {name: b, url: y, weight: 99}", r"feeds\[1\] \(name: b\)\.weight"),
-        ("feeds: [{name: a, url: x, colour: red}]", r"feeds\[0\] \(name: a\)\.colour: Extra inputs"),
+        (
+            "feeds:\n  - {name: a, url: x}\n  - {name: b, url: y, weight: 99}",
+            r"feeds\[1\] \(name: b\)\.weight",
+        ),
+        (
+            "feeds: [{name: a, url: x, colour: red}]",
+            r"feeds\[0\] \(name: a\)\.colour: Extra inputs",
+        ),
         ("feeds:\n  - {name: a, url: x}\n  - {name: a, url: y}", "feed name 'a' appears twice"),
         ("timezone: Mars/Olympus\nfeeds: [{name: a, url: x}]", "unknown time zone 'Mars/Olympus'"),
         ("feeds: [unclosed", "not valid YAML"),
         ("- just a list", "top-level 'feeds:' list"),
     ],
 )
-def test_bad_file_gets_one_clear_line_naming_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_file_gets_one_clear_line_naming_file_and_entry(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(path, env={}, env_file=None)
@@ -75,14 +89,27 @@ def test_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("day", "now", "start", "end"),
     [
-        (date(2025, 12, 12), datetime(2025, 12, 20, 8, 0), datetime(2025, 12, 11, 12, 0), datetime(2025, 12, 13, 0, 0)),
-        (None, datetime(2025, 12, 12, 7, 30), datetime(2025, 12, 10, 19, 30), datetime(2025, 12, 12, 7, 30)),
+        (
+            date(2025, 12, 12),
+            datetime(2025, 12, 20, 8, 0),
+            datetime(2025, 12, 11, 12, 0),
+            datetime(2025, 12, 13, 0, 0),
+        ),
+        (
+            None,
+            datetime(2025, 12, 12, 7, 30),
+            datetime(2025, 12, 10, 19, 30),
+            datetime(2025, 12, 12, 7, 30),
+        ),
     ],
 )
 def test_window_ends_at_end_of_day_or_now(tmp_path: Path, day, now, start, end) -> None:
     s = load_settings(_write(tmp_path, GOOD), env={}, env_file=None)
     tz = ZoneInfo("Asia/Shanghai")
-    assert s.window(day, now.replace(tzinfo=tz)) == (start.replace(tzinfo=tz), end.replace(tzinfo=tz))
+    assert s.window(day, now.replace(tzinfo=tz)) == (
+        start.replace(tzinfo=tz),
+        end.replace(tzinfo=tz),
+    )
 
 
 def test_time_zone_from_environment(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ def test_offline_report_of_the_sample_matches_the_golden_file(tmp_path: Path) ->
     now = datetime(2025, 12, 13, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     summary = run(settings, day=date(2025, 12, 12), out_dir=tmp_path, now=now)
     text = summary.report.read_text(encoding="utf-8")
-    text = re.sub(r"version: [0-9.]+", "version: X", text)  # a release must not need a new golden file
+    text = re.sub(
+        r"version: [0-9.]+", "version: X", text
+    )  # a release must not need a new golden file
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")

@@ -53,12 +53,19 @@ def test_render_has_the_seed_shape() -> None:
     assert fm["category"] == "经济日报"
     assert fm["tags"] == ["经济日报", "宏观经济"]
     assert fm["generator"] == {"name": "briefing", "writer": "offline"}
-    assert body.startswith("## 美联储降息与日本央行加息预期\n\n## 事件1：美联储降息25个基点\n\n事件时间：2025-12-11 03:00\n\n")
+    assert body.startswith(
+        "## 美联储降息与日本央行加息预期\n\n## 事件1：美联储降息25个基点\n\n事件时间：2025-12-11 03:00\n\n"
+    )
     assert body.count("### 深度解读 & 洞察") == 3
     assert body.count("> 投资启示：关注利率敏感板块。") == 3
     assert body.count("\n---\n") == 2  # between events, not after the last
-    assert "- **对美元**：利空。利差收窄。\n- **对黄金**：短期利多。实际利率下行。\n- **对股市**：暂无明确方向，关注盈利。\n" in body
-    assert body.endswith("> 投资启示：关注利率敏感板块。\n\n## 一般事件\n\n- 苹果发布新品\n- 原油上涨1.2%\n")
+    assert (
+        "- **对美元**：利空。利差收窄。\n- **对黄金**：短期利多。实际利率下行。\n- **对股市**：暂无明确方向，关注盈利。\n"
+        in body
+    )
+    assert body.endswith(
+        "> 投资启示：关注利率敏感板块。\n\n## 一般事件\n\n- 苹果发布新品\n- 原油上涨1.2%\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,7 +105,10 @@ def test_parse_reads_every_part_of_a_handwritten_report() -> None:
     assert e1.event_time == "2025-11-02 21:05"
     assert e2.event_time == "2025-10-30 至 2025-10-31"
     assert [(i.asset, i.stance) for i in e1.impacts] == [
-        ("原油", "短期利多"), ("美元", "中性"), ("加密货币", ""), ("A股", "结构性利好")
+        ("原油", "短期利多"),
+        ("美元", "中性"),
+        ("加密货币", ""),
+        ("A股", "结构性利好"),
     ]
     assert e1.insight.startswith("此次暂停释放两层信号：\n1. **需求担忧压过份额之争**")
     assert e2.takeaway == "欧洲银行股仍具相对价值；关注12月议息会议的新预测。"
@@ -130,11 +140,17 @@ def test_replace_changes_only_the_span() -> None:
     ("mutate", "message"),
     [
         (lambda t: t.replace("---\n", "", 1), "no front matter"),
-        (lambda t: t.replace("### 影响\n", "", 1), "event 1 (事件1：美联储降息25个基点): missing '### 影响'"),
+        (
+            lambda t: t.replace("### 影响\n", "", 1),
+            "event 1 (事件1：美联储降息25个基点): missing '### 影响'",
+        ),
         (lambda t: t.replace("事件时间：", "时间：", 1), "missing '事件时间：'"),
         (lambda t: t.replace("> 投资启示：", "投资启示：", 1), "missing '> 投资启示：'"),
         (lambda t: t.replace("date: 2025-12-12\n", ""), "front matter has no 'date'"),
-        (lambda t: t.replace("category: 经济日报", "category: [unclosed"), "front matter is not valid YAML"),
+        (
+            lambda t: t.replace("category: 经济日报", "category: [unclosed"),
+            "front matter is not valid YAML",
+        ),
     ],
 )
 def test_a_report_edited_beyond_recognition_gets_a_clear_error(mutate, message: str) -> None:

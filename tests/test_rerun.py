@@ -32,7 +32,9 @@ def llm(monkeypatch: pytest.MonkeyPatch):
 
 def _morning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    code, _, err = invoke("run", "--feeds", str(EXAMPLES / "feeds.yaml"), "--date", DAY, "--out", "out")
+    code, _, err = invoke(
+        "run", "--feeds", str(EXAMPLES / "feeds.yaml"), "--date", DAY, "--out", "out"
+    )
     assert code == 0, err
     return tmp_path / "out" / f"{DAY}.md"
 
@@ -55,20 +57,35 @@ def test_llm_rerun_changes_only_event_2_takeaway_in_one_request(tmp_path, monkey
     before = _edit_event_1_takeaway(report)
     old_span = parse(before).spans[1]["takeaway"]
     morning_requests = len(llm.requests)
-    llm.enqueue(content=json.dumps({"takeaway": "增持日元资产对冲美元走弱风险。"}, ensure_ascii=False))
-    code, _, err = invoke("rerun", str(report), "--event", "2", "--section", "takeaway", "--instruction", "更强调日元资产")
+    llm.enqueue(
+        content=json.dumps({"takeaway": "增持日元资产对冲美元走弱风险。"}, ensure_ascii=False)
+    )
+    code, _, err = invoke(
+        "rerun",
+        str(report),
+        "--event",
+        "2",
+        "--section",
+        "takeaway",
+        "--instruction",
+        "更强调日元资产",
+    )
     assert code == 0, err
     assert len(llm.requests) == morning_requests + 1
     assert "更强调日元资产" in llm.prompt(-1)
     after = report.read_text(encoding="utf-8")
     new_span = parse(after).spans[1]["takeaway"]
     head, tail = _outside(before, old_span)
-    assert after.startswith(head) and after.endswith(tail)  # every byte outside the section, hand edit included
+    assert after.startswith(head) and after.endswith(
+        tail
+    )  # every byte outside the section, hand edit included
     assert HAND_EDIT in after
     assert after[slice(*new_span)] == "增持日元资产对冲美元走弱风险。"
     record = json.loads(report.with_name(f"{DAY}.record.json").read_text(encoding="utf-8"))
     (rr,) = record["reruns"]
-    assert rr["event"] == 2 and rr["section"] == "takeaway" and rr["instruction"] == "更强调日元资产"
+    assert (
+        rr["event"] == 2 and rr["section"] == "takeaway" and rr["instruction"] == "更强调日元资产"
+    )
     assert rr["provenance"]["raw"] and len(rr["calls"]) == 1
     backups = list((report.parent / ".history").glob(f"{DAY}.*.md"))
     assert [b.read_text(encoding="utf-8") for b in backups] == [before]
@@ -76,8 +93,14 @@ def test_llm_rerun_changes_only_event_2_takeaway_in_one_request(tmp_path, monkey
 
 ANSWERS = {
     "summary": {"summary": "新的摘要：美联储降息25个基点。"},
-    "insight": {"insight": "新的解读第一段：降息落地后市场焦点转向资产负债表。\n\n新的解读第二段：储备管理购买并非量化宽松。"},
-    "impact": {"impacts": [{"asset": a, "stance": "中性", "text": "新的理由。"} for a in ("美元", "黄金", "股市")]},
+    "insight": {
+        "insight": "新的解读第一段：降息落地后市场焦点转向资产负债表。\n\n新的解读第二段：储备管理购买并非量化宽松。"
+    },
+    "impact": {
+        "impacts": [
+            {"asset": a, "stance": "中性", "text": "新的理由。"} for a in ("美元", "黄金", "股市")
+        ]
+    },
     "takeaway": {"takeaway": "新的投资启示。"},
 }
 
@@ -119,7 +142,9 @@ def test_offline_rerun_restores_the_generated_section(tmp_path, monkeypatch) -> 
     report = _morning(tmp_path, monkeypatch)
     original = report.read_text(encoding="utf-8")
     _edit_event_1_takeaway(report)
-    code, _, err = invoke("rerun", str(report), "--event", "1", "--section", "takeaway", "--instruction", "x")
+    code, _, err = invoke(
+        "rerun", str(report), "--event", "1", "--section", "takeaway", "--instruction", "x"
+    )
     assert code == 0 and "offline writer" in err
     assert report.read_text(encoding="utf-8") == original
 

@@ -29,14 +29,23 @@ def test_one_line(text: str, expected: str) -> None:
 
 
 def test_md_inline_escapes_markup() -> None:
-    assert md_inline("# [点击](http://evil.example) **粗体** <b>") == r"\# \[点击\](http://evil.example) \*\*粗体\*\* \<b\>"
+    assert (
+        md_inline("# [点击](http://evil.example) **粗体** <b>")
+        == r"\# \[点击\](http://evil.example) \*\*粗体\*\* \<b\>"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("美联储降息。日本央行加息！市场怎么看？", ["美联储降息。", "日本央行加息！", "市场怎么看？"]),
-        ("CPI rose 0.7% in November. Core prices fell.", ["CPI rose 0.7% in November.", "Core prices fell."]),
+        (
+            "美联储降息。日本央行加息！市场怎么看？",
+            ["美联储降息。", "日本央行加息！", "市场怎么看？"],
+        ),
+        (
+            "CPI rose 0.7% in November. Core prices fell.",
+            ["CPI rose 0.7% in November.", "Core prices fell."],
+        ),
         ("利率为3.50%；预期下调", ["利率为3.50%；", "预期下调"]),
     ],
 )
@@ -62,7 +71,13 @@ def test_is_instruction(text: str, flagged: bool) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["# 标题", "a\n---\nb", "<a href='javascript:x'>点</a>", "[x](javascript:alert(1))", "**粗体** 3.5%"],
+    [
+        "# 标题",
+        "a\n---\nb",
+        "<a href='javascript:x'>点</a>",
+        "[x](javascript:alert(1))",
+        "**粗体** 3.5%",
+    ],
 )
 def test_harmless_is_idempotent(text: str) -> None:
     once = harmless(text, multiline=True)
