@@ -49,6 +49,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "name": "EventDraft",
         "mode": "json_object",
     },
+    "judge.md.j2": {
+        "claim": "美联储每月购债400亿美元。",
+        "passages": [{"source": "新华社", "text": "美联储宣布每月购债400亿美元。"}],
+    },
     "reask.md.j2": {
         "kind": "schema",
         "error": "impacts: List should have at least 3 items",
