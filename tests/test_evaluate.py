@@ -469,3 +469,33 @@ def test_make_judge_needs_a_configured_llm(tmp_path: Path, monkeypatch: pytest.M
         0.0,
         tmp_path / ".cache" / "briefing" / "judge.json",
     )
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("民生银行首席经济学家温彬预计一季度降准0.5个百分点。", True),
+        (
+            "招商银行首席经济学家温彬预计一季度降准0.5个百分点。",
+            False,
+        ),  # institution before a title
+        ("阿里巴巴跌3.2%，美团跌2.6%。", True),
+        ("阿里巴巴跌3.2%，京东跌2.6%。", False),  # a firm from the alias table no source names
+    ],
+)
+def test_names_before_a_title_and_listed_firms_must_be_in_a_source(
+    claim: str, supported: bool
+) -> None:
+    from briefing.evaluate import Source, check
+
+    source = Source(
+        name="s",
+        text="民生银行首席经济学家温彬表示，他预计2026年一季度央行有望降准0.5个百分点。盘面上，阿里巴巴跌3.2%，美团跌2.6%。",
+    )
+    report = (
+        "---\ndate: 2025-12-18\n---\n## 标题\n\n## 事件\n\n事件时间：2025-12-18 10:00\n\n"
+        f"{claim}\n\n### 深度解读 & 洞察\n\n编辑部认为流动性总体充裕。\n\n### 影响\n\n"
+        "- **对A股**：中性。流动性总体充裕。\n\n> 投资启示：关注降准落地节奏。\n"
+    )
+    verdict = next(c for c in check(report, [source]).claims if c.text == claim)
+    assert (verdict.verdict == "supported") is supported, verdict.reasons
