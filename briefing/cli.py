@@ -341,14 +341,9 @@ def eval_(
     if not report.is_file():
         raise BriefingError(f"{report}: report not found")
     text = report.read_text(encoding="utf-8")
-    if sources:
-        docs = load_sources(list(sources))
-        settings_env = None
-    else:
-        record = load_record(report)
-        docs = sources_from_items(record.items)
-        settings_env = record
-    the_judge = make_judge(report, settings_env) if judge else None
+    record = None if sources else load_record(report)
+    docs = load_sources(list(sources)) if sources else sources_from_items(record.items)
+    the_judge = make_judge(report, record) if judge else None
     result = check(text, docs, judge=the_judge)
     if as_json:
         click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))

@@ -15,6 +15,7 @@ from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
 from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
+from briefing.evaluate import check, sources_from_items
 from briefing.models import Event, FeedStatus, Report, Section
 from briefing.offline import OfflineWriter
 from briefing.rank import rank
@@ -68,12 +69,8 @@ class RunSummary:
     grounding: dict[str, Any] | None = None
 
 
-def _grounding(markdown: str, record: RunRecord) -> dict[str, Any] | None:
+def _grounding(markdown: str, record: RunRecord) -> dict[str, Any]:
     """The report checked against its own sources (shown in the closing summary, never published)."""
-    try:
-        from briefing.evaluate import check, sources_from_items
-    except ImportError:  # the checker is optional at this stage of the pipeline
-        return None
     result = check(markdown, sources_from_items(record.items))
     unsupported = [c.text for c in result.claims if c.verdict != "supported"]
     return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}

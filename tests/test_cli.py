@@ -221,3 +221,44 @@ def test_run_through_an_openai_compatible_server_that_misbehaves_first(
     assert len(record["calls"]) == 4 and all(c["prompt_sha256"] for c in record["calls"])
     assert all(s["writer"] == "llm" and s["raw"] for s in record["sections"])
     assert "LLM" in err and "tokens" in err
+
+
+def test_eval_of_the_morning_report_and_against_given_sources(tmp_path: Path) -> None:
+    assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out")[0] == 0
+    report = tmp_path / "out" / f"{DAY}.md"
+    code, out, _ = invoke("eval", str(report), "--json")
+    data = json.loads(out)
+    assert code == 0 and set(data) == {"claims", "score"} and data["score"] == 1.0
+    assert all(set(c) == {"text", "verdict", "reasons"} for c in data["claims"])
+    text = report.read_text(encoding="utf-8")
+    first = next(c["text"] for c in data["claims"] if "3.50%-3.75%" in c["text"])
+    report.write_text(
+        text.replace(first, first.replace("3.50%-3.75%", "3.25%-3.50%")), encoding="utf-8"
+    )
+    code, out, err = invoke("eval", str(report), "--json", "--min-score", "0.99")
+    assert code == 8 and "below --min-score" in err
+    bad = next(c for c in json.loads(out)["claims"] if "3.25%-3.50%" in c["text"])
+    assert bad["verdict"] != "supported" and any("3.25" in r for r in bad["reasons"])
+    source = tmp_path / "source.txt"
+    source.write_text("美联储将联邦基金利率目标区间下调25个基点至3.50%-3.75%。", encoding="utf-8")
+    code, out, _ = invoke("eval", str(report), "--source", str(source), "--json")
+    assert code == 0 and json.loads(out)["score"] < 1.0
+
+
+def test_eval_judge_asks_the_configured_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out")[0] == 0
+    with FakeLLMServer() as srv:
+        for k, v in srv.env.items():
+            monkeypatch.setenv(k, v)
+        code, out, err = invoke("eval", str(tmp_path / "out" / f"{DAY}.md"), "--judge", "--json")
+        asked = len(srv.requests)
+    assert code == 0, err
+    assert asked > 0 and "score" in json.loads(out)
+
+
+def test_eval_judge_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out")[0] == 0
+    code, _, err = invoke("eval", str(tmp_path / "out" / f"{DAY}.md"), "--judge")
+    assert code == 2 and "--judge needs an LLM" in err
