@@ -345,6 +345,10 @@ def eval_(
     docs = load_sources(list(sources)) if sources else sources_from_items(record.items)
     the_judge = make_judge(report, record) if judge else None
     result = check(text, docs, judge=the_judge)
+    if not result.claims:
+        from briefing.errors import ReportFormatError
+
+        raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if as_json:
         click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
     else:

@@ -262,3 +262,10 @@ def test_eval_judge_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out")[0] == 0
     code, _, err = invoke("eval", str(tmp_path / "out" / f"{DAY}.md"), "--judge")
     assert code == 2 and "--judge needs an LLM" in err
+
+
+def test_eval_of_an_empty_report_is_an_error_not_a_perfect_score(tmp_path: Path) -> None:
+    (tmp_path / "empty.md").write_text("", encoding="utf-8")
+    (tmp_path / "s.txt").write_text("美联储降息25个基点。", encoding="utf-8")
+    code, out, err = invoke("eval", "empty.md", "--source", "s.txt", "--json")
+    assert code == 5 and out == "" and "no claims to check" in err
