@@ -51,8 +51,10 @@ from briefing.facts import (
     directions,
     extract,
     normalize,
+    number_windows,
     split_clauses,
     squash,
+    subject_features,
 )
 from briefing.rules import Rules
 from briefing.sanitize import sentences
@@ -213,8 +215,12 @@ def _number_ok(q: Quantity, pool: list[Quantity], years: set[int]) -> bool:
 
 
 def _number_hint(q: Quantity, corpus: Corpus) -> str:
-    other_unit = [s.text for s in corpus.all_quantities if s.raw == q.raw and not q.same_unit(s)]
-    if other_unit:
+    other_unit = [
+        s.text
+        for s in corpus.all_quantities
+        if s.raw == q.raw and (not q.same_unit(s) or s.magnitude != q.magnitude)
+    ]
+    if other_unit:  # 0.5个百分点 for 0.5%, 12.11万亿元 for 12.11亿元
         return f"; the sources have {q.raw.normalize():f} only as {_quote(other_unit[0])}"
     same_unit = [s for s in corpus.all_quantities if q.unit and q.same_unit(s) and s.value]
     if same_unit:
@@ -326,7 +332,7 @@ def _clause_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str
         if not (mine.quantities or mine.dates):
             continue
         src = corpus.best_clause(clause, context, numbers=False)
-        if src is None:
+        if src is None or _stated_together(mine, corpus, src.sent):
             continue
         theirs = src.facts
         pool = _date_pool(corpus, [src.sent])
@@ -364,6 +370,56 @@ def _clause_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str
                         f"date {_quote(d.text)}: the source clause it restates says {_quote(r[0].text)}: {_quote(src.text)}",
                     )
                 )
+    return out
+
+
+def _stated_together(mine: Facts, corpus: Corpus, sent: int) -> bool:
+    """Whether one clause of a source sentence states every number and date of a claim clause, two or
+    more of them: "2027年增长1.4%" restated with the subject of the sentence's
+    first clause ("欧洲央行预测，2026年增长1.2%，2027年增长1.4%") is not a conflict."""
+    if len(mine.quantities) + len(mine.dates) < 2:
+        return False
+    for i in corpus.sent_clauses.get(sent, ()):
+        theirs = corpus.clauses[i].facts
+        if all(_number_ok(q, theirs.quantities, set()) for q in mine.quantities) and all(
+            _date_ok(d, [(theirs.dates, set(), set())]) for d in mine.dates
+        ):
+            return True
+    return False
+
+
+def _slot_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str, str, str]]:
+    """A number the sources state, but for something else: "10月末M2同比增长8.5%" where the 8.5% is
+    社融存量's and M2's is 8.2%. What each claim number follows (subject_features) is matched with
+    every source number of its unit: flagged when a source number of another value follows most of
+    it, by a clear margin over the best source mention of the claim's value — and that mention is
+    given its whole sentence before it, so a subject stated once for several numbers still counts."""
+    out = []
+    text = compact(normalize(body))
+    mine = extract(text, rules).quantities
+    for q, near, _ in number_windows(text, mine):
+        feats = subject_features(text[near : q.start], rules)
+        if not feats:
+            continue
+        slots = corpus.slots(q)
+        own = [s for s in slots if s.quantity.value == q.value]
+        taken = {m.value for m in mine if m.same_unit(q)}
+        rivals = [s for s in slots if s.quantity.value not in taken]
+        if not own or not rivals:
+            continue
+        stated = max(own, key=lambda s: s.wide.score(feats, rules))
+        rival = max(rivals, key=lambda s: s.near.score(feats, rules))
+        best, best_own = rival.near.score(feats, rules), stated.wide.score(feats, rules)
+        if best >= 0.75 * len(feats) and best - best_own >= max(1, 0.25 * len(feats)):
+            out.append(
+                (
+                    "number",
+                    q.text,
+                    f"number {_quote(q.text)}: the sources give {_quote(rival.quantity.text)} for this: "
+                    f"{_quote(corpus.sents[rival.sent][1])}; their {_quote(stated.quantity.text)} is about "
+                    f"something else: {_quote(corpus.sents[stated.sent][1])}",
+                )
+            )
     return out
 
 
@@ -410,15 +466,16 @@ def _factual(claim: Claim, facts: Facts, rules: Rules) -> bool:
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # names outside the alias table: a person after a title (副总理诺瓦克表示), an institution by its
-# suffix (上海清算所公布)
+# suffix (上海清算所公布, 联想集团跌4.7%)
 _TITLED = re.compile(
     r"(?:行长|主席|总裁|理事|大臣|副总理|总理|部长|首席经济学家|首席策略师|首席分析师|发言人|董事长|首席执行官|局长|署长|主任)"
     r"(?P<name>[\u4e00-\u9fff·・-]{2,12}?)(?=表示|称|认为|指出|预计|警告|强调|透露|说|在|周|于|，|、|：)"
 )
 _INSTITUTION = re.compile(
     r"(?P<name>[\u4e00-\u9fff]{2,10}?(?:交易所|清算所|研究院|研究所|委员会|管理局|统计局|能源署|信息署"
-    r"|(?:拆借|交易|研究|清算|结算|信息)中心|银行|证券|基金|集团|公司))"
-    r"(?=\d|表示|称|公布|发布|认为|指出|预计|数据|公告|宣布|的|，|、|首席|行长|副行长|董事长|总裁|主席|分析师)"
+    r"|(?:拆借|交易|研究|清算|结算|信息)中心|银行|证券|基金|集团|公司|控股|股份))"
+    r"(?=\d|表示|称|公布|发布|认为|指出|预计|数据|公告|宣布|的|，|、|首席|行长|副行长|董事长|总裁|主席|分析师"
+    r"|股价|市值|收涨|收跌|上涨|下跌|大涨|大跌|涨|跌|报\d)"
 )
 
 
@@ -513,9 +570,12 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
     for code in facts.codes:
         if not any(squash(code) in text for text in corpus.squashed):
             fail("entity", f"name {_quote(code)} is in no source")
+    written = {name: w for name, w in rules.entity_mentions(facts.words)}
     for name in sorted(names):
         if not _entity_ok(name, corpus, rules):
-            fail("entity", f"entity {_quote(name)} is named by no source")
+            shown = written.get(name, name)
+            also = f" ({name})" if squash(shown) != squash(name) else ""
+            fail("entity", f"entity {_quote(shown)}{also} is named by no source")
     if factual:
         for name in _unknown_names(claim.body, corpus, rules):
             fail("entity", f"name {_quote(name)} is in no source")
@@ -530,7 +590,9 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
                     f"attributed to {who}, but the source attributes it to {theirs}: {_quote(corpus.sents[sid][1])}",
                 )
     if factual:
-        for kind, token, reason in _clause_conflicts(claim.body, corpus, rules):
+        conflicts = _clause_conflicts(claim.body, corpus, rules)
+        conflicts += _slot_conflicts(claim.body, corpus, rules)
+        for kind, token, reason in conflicts:
             if not any(_quote(token) in r for r in reasons):  # said once is enough
                 fail(kind, reason)
     contradictions = _direction_conflicts(claim.body, corpus)

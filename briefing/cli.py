@@ -239,6 +239,12 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
     progress, on_feed = _feed_progress(settings)
     with progress:
         result = do_collect(settings, on_feed=on_feed)
+    if not any(f.ok for f in result.feeds):
+        from briefing.errors import CollectError
+
+        raise CollectError(
+            "no feed could be read: " + "; ".join(f"{e.feed}: {e.error}" for e in result.errors[:5])
+        )
     ranked = do_rank(result.items, settings, day=_day(day))
     events = ranked.top + ranked.rest
     if as_json:

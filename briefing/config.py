@@ -144,8 +144,15 @@ class Settings(BaseModel):
 
     def public_dict(self) -> dict:
         """Settings for the run record: no secrets, only whether a key was set."""
+        from briefing.collect import redact_url  # collect imports this module
+
         data = self.model_dump(mode="json", exclude={"llm": {"api_key"}})
         data["llm"]["api_key_set"] = self.llm.api_key is not None
+        if data["llm"]["base_url"]:
+            data["llm"]["base_url"] = redact_url(data["llm"]["base_url"])
+        for feed in data["feeds"]:
+            if feed["url"].startswith(("http://", "https://")):
+                feed["url"] = redact_url(feed["url"])
         return data
 
 

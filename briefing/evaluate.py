@@ -184,11 +184,11 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 # -- the LLM judge -----------------------------------------------------------------------------
 
 JUDGE_PROMPT_VERSION = "judge-1"
+
+
 class JudgeAnswer(BaseModel):
     verdict: Literal["supported", "contradicted", "unverifiable"]
     evidence: str = Field(default="", description="原文摘录，逐字")
-
-
 
 
 class Judge:

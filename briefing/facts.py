@@ -453,6 +453,104 @@ def strip_directions(text: str) -> str:
     return _DIRECTION.sub("", text)
 
 
+# -- what a number is about ------------------------------------------------------------------------
+
+# one-character words that say nothing about what a number is about
+_FILLER = set("的为至于在和与及将是了其较也从达约近超逾")
+
+
+def _date_keys(d: DateRef) -> set[str]:
+    return {f"^{k}{v}" for k, v in (("y", d.year), ("m", d.month), ("d", d.day)) if v is not None}
+
+
+def subject_features(window: str, rules: Rules) -> set[str]:
+    """What the text just before a number says it is about: canonical entity names ("@恒生指数"),
+    dates by field ("^y2027"), codes ("m2") and character bigrams of the rest, with numbers and
+    direction words (not the nouns 涨幅, 经济增长) cut out, so that no bigram spans a gap. `window` is normalised and compacted."""
+    feats: set[str] = set()
+    for name, written in rules.entity_mentions(window):
+        feats.add("@" + name)
+        window = window.replace(written, MASK * len(written))
+    facts = extract(window, rules)
+    feats |= {squash(c) for c in facts.codes}
+    for d in facts.dates:
+        feats |= _date_keys(d)
+    assert _DIRECTION is not None
+    rest = _DIRECTION.sub(  # 跌 and 上调 go, the nouns 涨幅 and 经济增长 stay
+        lambda m: MASK * len(m.group(0)) if _LEXICON[m.group(0)][1] else m.group(0), facts.context
+    )
+    for seg in _NOT_WORD.split(rest.lower()):
+        if len(seg) == 1:
+            if seg not in _FILLER and not seg.isdigit():
+                feats.add(seg)
+        else:
+            feats |= {seg[i : i + 2] for i in range(len(seg) - 1)}
+    return feats
+
+
+def number_windows(text: str, quantities: list[Quantity]) -> list[tuple[Quantity, int, int]]:
+    """Each quantity with a unit and where the text it follows in its sentence starts: `near` goes
+    back to the previous quantity of the same unit or the last ；, whichever is nearer ("恒生指数跌
+    0.85%，恒生科技指数跌1.72%": 1.72% follows only "，恒生科技指数跌"); `wide` to the sentence
+    start, for a subject the sentence states once for several numbers. `text` is the compacted,
+    normalised text the quantities were extracted from."""
+    out = []
+    for i, q in enumerate(quantities):
+        if not q.unit:
+            continue
+        wide = max([m.end() for m in re.finditer(r"[。！？!?]", text[: q.start])] + [0])
+        near = max(
+            [p.end for p in quantities[:i] if p.same_unit(q)]
+            + [m.end() for m in re.finditer(r"[；;]", text[: q.start])]
+            + [wide]
+        )
+        out.append((q, near, wide))
+    return out
+
+
+@dataclass
+class Window:
+    """The text before a number, as subject_features matches it."""
+
+    raw: str  # compacted, normalised
+    dates: set[str]
+    text: str = ""  # squashed
+    _entities: set[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.text = squash(self.raw)
+
+    def names(self, name: str, rules: Rules) -> bool:
+        """Whether the window names entity `name` (its aliases looked for first: most windows name
+        nothing, and the full entity pattern is the expensive part)."""
+        low = self.raw.lower()
+        if not any(a.lower() in low for a in [name, *rules.entities.get(name, [])]):
+            return False
+        if self._entities is None:
+            self._entities = rules.entities_in(self.raw)
+        return name in self._entities
+
+    def score(self, feats: set[str], rules: Rules) -> int:
+        return sum(
+            self.names(f[1:], rules)
+            if f[0] == "@"
+            else f in self.dates
+            if f[0] == "^"
+            else f in self.text
+            for f in feats
+        )
+
+
+@dataclass
+class Slot:
+    """A source number with what it follows: the text it is stated for."""
+
+    quantity: Quantity
+    sent: int
+    near: Window
+    wide: Window
+
+
 class Named(Protocol):
     name: str
     text: str
@@ -504,6 +602,7 @@ class Corpus:
         self.sents: list[tuple[int, str, set[str]]] = []  # (source, sentence, bigrams)
         self._sent_facts: dict[int, Facts] = {}
         self.clauses: list[SourceClause] = []
+        self.sent_clauses: dict[int, range] = {}  # sentence -> its single clauses
         self.index: dict[str, list[int]] = defaultdict(list)
         self.cindex: dict[str, list[int]] = defaultdict(list)
         for si, s in enumerate(sources):
@@ -514,6 +613,7 @@ class Corpus:
                     self.index[g].append(sid)
                 self.sents.append((si, sent, grams))
                 parts = split_clauses(compact(normalize(sent)))
+                self.sent_clauses[sid] = range(len(self.clauses), len(self.clauses) + len(parts))
                 # single clauses and adjacent pairs: "营收为160.6亿，低于预期的162亿" is one claim clause
                 for clause in parts + ["，".join(p) for p in zip(parts, parts[1:], strict=False)]:
                     cg = bigrams(strip_directions(clause))
@@ -521,6 +621,28 @@ class Corpus:
                         self.cindex[g].append(len(self.clauses))
                     self.clauses.append(SourceClause(cg, clause, directions(clause), sid, rules))
         self.all_quantities = [q for f in self.facts for q in f.quantities]
+        self._slots: dict[str, list[Slot]] | None = None
+
+    def slots(self, q: Quantity) -> list[Slot]:
+        """The source numbers in q's unit, each with the text it is stated for (all built when first
+        asked, kept by unit)."""
+        if self._slots is None:
+            self._slots = defaultdict(list)
+            for i, (_, sent, _) in enumerate(self.sents):
+                facts = self.sentence_facts(i)
+                numbers = number_windows(text := compact(normalize(sent)), facts.quantities)
+                if not numbers:
+                    continue
+
+                def window(a: int, b: int, facts: Facts = facts, text: str = text) -> Window:
+                    dates = [_date_keys(d) for d in facts.dates if a <= d.start < b]
+                    return Window(text[a:b], set().union(*dates))
+
+                for n, near, wide in numbers:
+                    self._slots[n.unit.split("/")[0]].append(
+                        Slot(n, i, window(near, n.start), window(wide, n.start))
+                    )
+        return [s for s in self._slots.get(q.unit.split("/")[0], []) if q.same_unit(s.quantity)]
 
     def sentence_facts(self, i: int) -> Facts:
         """The facts of sentence i (extracted when first asked)."""

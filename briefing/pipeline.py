@@ -165,7 +165,7 @@ async def run_async(
     record.grounding = _grounding(markdown, record)
 
     stage("save")
-    old = backup(report_path, now) if force else None
+    old = backup(report_path, now)  # also when a file appeared while the run was going
     write_atomic(report_path, markdown)
     record.seconds = round(time.perf_counter() - started, 3)
     rec_path = save_record(record, report_path)
@@ -258,7 +258,11 @@ async def rerun_async(
     )
     stamp = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     old_copy = None
-    if not dry_run:
+    if not dry_run and new_text != text:
+        if report.read_text(encoding="utf-8") != text:
+            raise ReportFormatError(
+                f"{report} changed while the section was being written; nothing written"
+            )
         old_copy = backup(report, stamp)
         write_atomic(report, new_text)
         calls, _ = _call_stats(writer)
@@ -281,7 +285,7 @@ async def rerun_async(
         old=old_section,
         new=new_section,
         diff=diff,
-        written=not dry_run,
+        written=not dry_run and new_text != text,
         backup=old_copy,
         writer=written.analysis.writer,
     )

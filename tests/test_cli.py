@@ -269,3 +269,30 @@ def test_eval_of_an_empty_report_is_an_error_not_a_perfect_score(tmp_path: Path)
     (tmp_path / "s.txt").write_text("美联储降息25个基点。", encoding="utf-8")
     code, out, err = invoke("eval", "empty.md", "--source", "s.txt", "--json")
     assert code == 5 and out == "" and "no claims to check" in err
+
+
+def test_report_keeps_its_permissions_and_the_record_hides_url_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeLLMServer() as srv:
+        for k, v in srv.env.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv(
+            "OPENAI_BASE_URL", srv.base_url.replace("http://", "http://user:s3cret-pw@")
+        )
+        code, _, err = invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out")
+        assert code == 0, err
+        report = tmp_path / "out" / f"{DAY}.md"
+        assert report.stat().st_mode & 0o777 != 0o600
+        report.chmod(0o640)
+        assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out", "--force")[0] == 0
+    assert report.stat().st_mode & 0o777 == 0o640
+    record = (tmp_path / "out" / f"{DAY}.record.json").read_text(encoding="utf-8")
+    assert "s3cret-pw" not in record and "***@127.0.0.1" in record
+
+
+def test_rank_exits_non_zero_when_no_feed_works(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "feeds.yaml").write_text("feeds: [{name: a, url: d}]\n", encoding="utf-8")
+    code, out, err = invoke("rank", "--json")
+    assert code == 3 and out == "" and "no feed could be read: a: not a file" in err

@@ -93,6 +93,81 @@ def test_number_reason_names_the_token_and_the_source() -> None:
     assert v.reasons[-1] == "best source passage (0.77, s0): “某基金上月净值上涨30%。”"
 
 
+SLOTS = (
+    "截至收盘，恒生指数跌0.85%，报25930.03点；恒生科技指数跌1.72%，报5636.57点。\n"
+    "10月末，广义货币(M2)余额335.13万亿元，同比增长8.2%，增速比上月末低0.2个百分点，比上年同期高0.7个百分点。\n"
+    "10月末社会融资规模存量为437.72万亿元，同比增长8.5%。\n"
+    "欧洲央行工作人员预测，2026 年欧元区经济增长 1.2 %，2027 年增长 1.4 %。\n"
+    "这是央行连续第二个月超额续做买断式逆回购，当月到期量为8000亿元，实现净投放2000亿元。\n"
+    "截至 11 月 28 日当周，美国商业原油库存减少 340 万桶；汽油库存则增加 450 万桶。"
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("10月末M2同比增长8.2%。", "supported"),
+        ("10月末M2同比增长8.5%。", "unsupported"),  # 8.5% is 社融存量's, in another sentence
+        ("10月末社融存量同比增长8.5%。", "supported"),
+        ("恒指跌0.85%，恒生科技指数跌1.72%。", "supported"),
+        ("恒生科技指数跌0.85%。", "unsupported"),  # 0.85% is 恒生指数's, in the same sentence
+        ("M2增速比上年同期高0.7个百分点。", "supported"),
+        ("M2增速比上月末低0.7个百分点。", "unsupported"),
+        ("欧洲央行预计2027年欧元区经济增长1.4%。", "supported"),  # the year tells them apart
+        ("央行当月净投放2000亿元。", "supported"),  # one subject stated for two numbers
+        ("截至11月28日当周，美国汽油库存增加450万桶。", "supported"),  # subject before the ；
+        ("截至11月28日当周，美国商业原油库存减少450万桶。", "unsupported"),
+    ],
+)
+def test_number_stated_for_something_else(claim: str, verdict: str) -> None:
+    v = one(claim, SLOTS)
+    assert (v.verdict, v.kind) == (verdict, [] if verdict == "supported" else ["number"]), v.reasons
+
+
+INFLATION = "欧洲央行工作人员预测，2025 年通胀率为 2.0 %，2026 年为 1.6 %，2027 年为 2.0 %。"
+
+
+@pytest.mark.parametrize(
+    ("claim", "kind"),
+    [
+        ("欧洲央行预计2026年通胀率为1.6%。", []),
+        ("欧洲央行预计2027年通胀率为2.0%。", []),  # the year and the number in one source clause
+        ("欧洲央行预计2027年通胀率为1.6%。", ["number", "date"]),  # adjacent clauses: not together
+        ("欧洲央行预计2026年通胀率为2.0%。", ["date"]),
+    ],
+)
+def test_numbers_and_dates_stated_together(claim: str, kind: list[str]) -> None:
+    v = one(claim, INFLATION)
+    assert v.kind == kind, v.reasons
+
+
+def test_number_stated_for_something_else_reason() -> None:
+    v = one("10月末M2同比增长8.5%。", SLOTS)
+    assert v.reasons[0].startswith(
+        "number “8.5%”: the sources give “8.2%” for this: “10月末，广义货币(M2)余额335.13万亿元"
+    )
+    assert "their “8.5%” is about something else: “10月末社会融资规模存量为" in v.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        (
+            "社会融资规模存量为1.5亿元。",
+            "number “1.5亿元” is in no source with the same value and unit; "
+            "the sources have 1.5 only as “1.5万亿元”",
+        ),
+        (
+            "社会融资规模存量为1.5万亿美元。",
+            "number “1.5万亿美元” is in no source with the same value and unit; "
+            "the sources have 1.5 only as “1.5万亿元”",
+        ),
+    ],
+)
+def test_number_reason_shows_the_source_magnitude_or_unit(claim: str, reason: str) -> None:
+    assert one(claim, CN_DATA).reasons[0] == reason
+
+
 @pytest.mark.parametrize(
     ("claim", "verdict"),
     [
@@ -127,10 +202,16 @@ def test_entities(claim: str, verdict: str) -> None:
     assert (v.verdict, v.kind) == (verdict, [] if verdict == "supported" else ["entity"]), v.reasons
 
 
-def test_entity_reason() -> None:
-    assert (
-        one("欧洲央行将于下周加息。", NAMES).reasons[0] == "entity “欧洲央行” is named by no source"
-    )
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("欧洲央行将于下周加息。", "entity “欧洲央行” is named by no source"),
+        ("英格兰银行将于下周加息。", "entity “英格兰银行” (英国央行) is named by no source"),
+        ("ECB将于下周加息。", "entity “ECB” (欧洲央行) is named by no source"),
+    ],
+)
+def test_entity_reason_names_it_as_written(claim: str, reason: str) -> None:
+    assert one(claim, NAMES).reasons[0] == reason
 
 
 def test_misattribution_to_another_named_firm() -> None:
@@ -202,7 +283,7 @@ def test_invented_event_has_no_covering_passage() -> None:
     v = one("美国证交会当天批准了首只以太坊质押ETF。", BOJ_MT)
     assert (v.verdict, v.kind) == ("unsupported", ["entity", "coverage"])
     assert v.reasons[:2] == [
-        "entity “美国证券交易委员会” is named by no source",
+        "entity “美国证交会” (美国证券交易委员会) is named by no source",
         "no source passage covers this claim (best overlap 0.00 < 0.4)",
     ]
 
@@ -481,6 +562,12 @@ def test_make_judge_needs_a_configured_llm(tmp_path: Path, monkeypatch: pytest.M
         ),  # institution before a title
         ("阿里巴巴跌3.2%，美团跌2.6%。", True),
         ("阿里巴巴跌3.2%，京东跌2.6%。", False),  # a firm from the alias table no source names
+        # a firm by its suffix before a price move
+        ("小米集团跌4.7%。", True),
+        ("联想集团跌4.7%。", False),
+        ("腾讯控股收跌1.3%。", True),
+        ("华虹控股收跌1.3%。", False),
+        ("个股方面小米集团股价跌4.7%。", True),
     ],
 )
 def test_names_before_a_title_and_listed_firms_must_be_in_a_source(
@@ -490,7 +577,8 @@ def test_names_before_a_title_and_listed_firms_must_be_in_a_source(
 
     source = Source(
         name="s",
-        text="民生银行首席经济学家温彬表示，他预计2026年一季度央行有望降准0.5个百分点。盘面上，阿里巴巴跌3.2%，美团跌2.6%。",
+        text="民生银行首席经济学家温彬表示，他预计2026年一季度央行有望降准0.5个百分点。盘面上，阿里巴巴跌3.2%，美团跌2.6%。"
+        "个股方面，小米集团跌4.7%，腾讯控股跌1.3%。",
     )
     report = (
         "---\ndate: 2025-12-18\n---\n## 标题\n\n## 事件\n\n事件时间：2025-12-18 10:00\n\n"

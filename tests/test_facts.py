@@ -6,7 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from briefing.facts import cn_to_decimal, compact, directions, extract, split_clauses
+from briefing.facts import (
+    cn_to_decimal,
+    compact,
+    directions,
+    extract,
+    number_windows,
+    split_clauses,
+    subject_features,
+)
 from briefing.rules import load_rules
 
 
@@ -125,3 +133,48 @@ def test_compact_and_clauses() -> None:
         "为11月以来最大",
         "收于高位",
     ]
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ("10月末M2同比增长", {"^m10", "m2", "同比", "末"}),  # a code stays, 增长 goes
+        (
+            "截至收盘，恒指跌",
+            {"@恒生指数", "截至", "至收", "收盘"},
+        ),  # an alias by its canonical name
+        ("欧洲央行预计2027年经济增长", {"@欧洲央行", "预计", "^y2027", "经济", "济增", "增长"}),
+        ("2026 年欧元区增速为", {"^y2026", "@欧元", "区增", "增速", "速为"}),  # the noun 增速 stays
+        ("，报", {"报"}),
+        ("的", set()),
+    ],
+)
+def test_subject_features(window: str, expected: set[str]) -> None:
+    assert subject_features(compact(window), load_rules()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # near: back to the previous number of the same unit, or the last ；
+            "恒生指数跌0.85%，报25930.03点；恒生科技指数跌1.72%",
+            [
+                ("0.85%", "恒生指数跌", "恒生指数跌"),
+                ("25930.03点", "恒生指数跌0.85%，报", "恒生指数跌0.85%，报"),
+                ("1.72%", "恒生科技指数跌", "恒生指数跌0.85%，报25930.03点；恒生科技指数跌"),
+            ],
+        ),
+        (  # wide: back to the sentence start
+            "上月持平。当月到期量为8000亿元，实现净投放2000亿元",
+            [
+                ("8000亿元", "当月到期量为", "当月到期量为"),
+                ("2000亿元", "，实现净投放", "当月到期量为8000亿元，实现净投放"),
+            ],
+        ),
+        ("同比增长三成", []),  # no unit, no window
+    ],
+)
+def test_number_windows(text: str, expected: list[tuple[str, str, str]]) -> None:
+    qs = extract(text, load_rules()).quantities
+    got = [(q.text, text[a : q.start], text[b : q.start]) for q, a, b in number_windows(text, qs)]
+    assert got == expected
