@@ -17,6 +17,7 @@ How a claim is checked (check_claim):
     numbers    same value AND unit in the passages the claim restates (facts) or any source (opinion)
     dates      年月日 / 月日 / ISO; every field the claim writes must match
     clause     a number or date where the source clause it restates has a different one
+    subject    a number the sources state for something else (M2's 8.2% written as 社融's 8.5%)
     codes      GPT-5.2, M2: must appear in some source
     entities   canonical names (rules.yaml aliases) some source names; who said it (X表示) must match
     direction  涨↔跌, 上调↔下调, 加息↔降息, 高于↔低于 against the source clause it restates
