@@ -30,7 +30,7 @@ from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 import httpx
@@ -41,6 +41,7 @@ from tenacity.wait import wait_base, wait_random_exponential
 from briefing.config import FeedConfig, Settings
 from briefing.models import CollectResult, FeedError, FeedStatus, Item
 from briefing.sanitize import html_to_text, one_line
+from briefing.secrets import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -152,20 +153,6 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def redact_url(url: str) -> str:
-    """A URL fit to show: no user:password, no values of key/token/secret-like query parameters."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    query = "&".join(f"{k}={'***' if _SECRET_KEY.search(k) else v}" for k, v in pairs)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 # ---------------------------------------------------------------- one feed
@@ -342,7 +329,6 @@ class _StopAtDeadline(stop_base):
 # ---------------------------------------------------------------- errors as one line
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
-_SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
 _RESOLVE = (
     "name or service",
     "nodename",

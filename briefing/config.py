@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from briefing.errors import ConfigError
+from briefing.secrets import redact_url
 
 
 class FeedConfig(BaseModel):
@@ -144,8 +145,6 @@ class Settings(BaseModel):
 
     def public_dict(self) -> dict:
         """Settings for the run record: no secrets, only whether a key was set."""
-        from briefing.collect import redact_url  # collect imports this module
-
         data = self.model_dump(mode="json", exclude={"llm": {"api_key"}})
         data["llm"]["api_key_set"] = self.llm.api_key is not None
         if data["llm"]["base_url"]:

@@ -1,0 +1,26 @@
+"""Where secrets are handled: what a URL or a line of text looks like once it is fit to show.
+
+Used by config (the run record's settings), collect (feed URLs, links, the HTTP cache), llm
+(error lines) and the CLI's log filter, so no module imports another just to redact.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """A URL fit to show: no user:password, no values of key/token/secret-like query parameters."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = "&".join(f"{k}={'***' if SECRET_KEY.search(k) else v}" for k, v in pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
