@@ -176,10 +176,24 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
+    table.add_row(
+        "cover", str(summary.cover) if summary.cover else "[yellow]none[/] (see the warning)"
+    )
     if summary.backup:
         table.add_row("previous", str(summary.backup))
+    for o in summary.published:
+        mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
+        table.add_row("publish", Text.from_markup(f"{mark} ") + Text(f"{o.target}: {o.detail}"))
     err.print(table)
     out.print(str(summary.report))
+    if summary.publish_failed:
+        from briefing.errors import PublishError
+
+        failed = summary.publish_failed
+        raise PublishError(
+            f"report written, but publishing failed for {len(failed)} of {len(summary.published)} "
+            f"targets: {failed[0].detail}"
+        )
 
 
 @main.command()
@@ -416,3 +430,84 @@ def show(report: Path, event: int | None) -> None:
                 )
             out.print(table)
         out.rule()
+
+
+@main.command()
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option(
+    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["hugo", "hexo", "jekyll"]),
+    default=None,
+    help="The site's engine (default: detected from its files).",
+)
+@click.option("--webhook", "webhooks", multiple=True, help="A chat webhook URL; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "feishu", "dingtalk", "wecom", "slack"]),
+    default="json",
+    show_default=True,
+    help="The webhook's message format.",
+)
+@click.option("--link", default=None, help="The post's public URL for messages ({date}, {slug}).")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default="feeds.yaml",
+    show_default=True,
+    help="Read publish: settings (and, with no --site/--webhook, its targets) from here if it exists.",
+)
+@_fail_cleanly
+def publish(
+    report: Path,
+    sites: tuple[Path, ...],
+    engine: str | None,
+    webhooks: tuple[str, ...],
+    fmt: str,
+    link: str | None,
+    feeds_path: Path,
+) -> None:
+    """Put a report into static sites and send it to chat webhooks; exit 9 when a target fails."""
+    from briefing.config import PublishConfig
+    from briefing.errors import ConfigError, PublishError
+    from briefing.publish import publish_configured, publish_report
+    from briefing.secrets import redact_webhook
+
+    settings = load_settings(feeds_path) if feeds_path.is_file() else None
+    config = settings.publish if settings else PublishConfig()
+    for url in webhooks:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--webhook {redact_webhook(url)}: not an http(s) URL")
+    if sites or webhooks:
+        outcomes = publish_report(
+            report,
+            config,
+            sites=[(s, engine) for s in sites],  # type: ignore[misc]
+            webhooks=[(u, fmt) for u in webhooks],  # type: ignore[misc]
+            link=link,
+        )
+    elif settings and (config.sites or config.webhooks):
+        outcomes = publish_configured(report, settings)
+    else:
+        raise ConfigError(
+            "nothing to publish to: pass --site DIR or --webhook URL (or configure publish:)"
+        )
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.ok or len(failed) > 1:  # a single failure is the error line itself
+            mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
+            err.print(
+                Text.from_markup(f"{mark} ") + Text(f"{o.target}: {o.detail}"), soft_wrap=True
+            )
+        if o.post:
+            out.print(str(o.post), markup=False)
+    if failed:
+        raise PublishError(
+            failed[0].detail
+            if len(failed) == 1
+            else f"{len(failed)} of {len(outcomes)} targets failed"
+        )

@@ -8,7 +8,8 @@
     ├── RecordError          the run record is missing or unreadable        (exit 6)
     ├── LLMError             the model endpoint failed after all retries    (exit 7)
     │   └── AnalysisError    the model never produced valid JSON            (exit 7)
-    └── EvalThresholdError   eval score below --min-score                   (exit 8)
+    ├── EvalThresholdError   eval score below --min-score                   (exit 8)
+    └── PublishError         a site or webhook could not be published to    (exit 9)
 
 Bugs are not BriefingErrors and still show a traceback.
 """
@@ -64,3 +65,9 @@ class AnalysisError(LLMError):
 
 class EvalThresholdError(BriefingError):
     exit_code = 8
+
+
+class PublishError(BriefingError):
+    """A site write or a webhook delivery failed (after the retries); the report itself stays written."""
+
+    exit_code = 9

@@ -14,6 +14,7 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
+from briefing.cover import cover_url, make_cover, redraw_cover
 from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
 from briefing.evaluate import check, sources_from_items
 from briefing.models import Event, FeedStatus, Report, Section
@@ -67,6 +68,12 @@ class RunSummary:
     tokens: int = 0
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    cover: Path | None = None
+    published: list[Any] = field(default_factory=list)  # publish.Outcome, one per target
+
+    @property
+    def publish_failed(self) -> list[Any]:
+        return [o for o in self.published if not o.ok]
 
 
 def _grounding(markdown: str, record: RunRecord) -> dict[str, Any]:
@@ -145,6 +152,9 @@ async def run_async(
             }
         },
     )
+    cover_png = make_cover(report, settings.report)  # drawn first so the front matter names it
+    if cover_png:
+        report.cover_image = cover_url(settings.report, day)
     markdown = render(report)
     calls, tokens = _call_stats(writer)
     record = RunRecord(
@@ -166,9 +176,13 @@ async def run_async(
 
     stage("save")
     old = backup(report_path, now)  # also when a file appeared while the run was going
+    cover_path = report_path.with_suffix(".png") if cover_png else None
+    if cover_path and cover_png:
+        write_atomic(cover_path, cover_png)
     write_atomic(report_path, markdown)
     record.seconds = round(time.perf_counter() - started, 3)
     rec_path = save_record(record, report_path)
+    published = await _publish(report_path, settings, stage)
     return RunSummary(
         report=report_path,
         record=rec_path,
@@ -183,7 +197,21 @@ async def run_async(
         tokens=tokens,
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
+        cover=cover_path,
+        published=published,
     )
+
+
+async def _publish(
+    report_path: Path, settings: Settings, stage: Callable[[str], None]
+) -> list[Any]:
+    """The written report to feeds.yaml's `publish:` targets; failures are outcomes, never undo the report."""
+    if not (settings.publish.sites or settings.publish.webhooks):
+        return []
+    from briefing.publish import publish_configured
+
+    stage("publish")
+    return await asyncio.to_thread(publish_configured, report_path, settings)
 
 
 def run(settings: Settings, **kwargs: Any) -> RunSummary:
@@ -265,6 +293,7 @@ async def rerun_async(
             )
         old_copy = backup(report, stamp)
         write_atomic(report, new_text)
+        redraw_cover(report, parse(new_text).report, settings.report)
         calls, _ = _call_stats(writer)
         record.reruns.append(
             Rerun(
