@@ -155,6 +155,8 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
                 on_stage=on_stage,
             )
         )
+    if summary.cover_warning:
+        err.print(Text(f"warning: {summary.cover_warning}", style="yellow"), soft_wrap=True)
     table = Table(title="briefing run", show_header=False, title_justify="left")
     table.add_row("feeds", f"{summary.feeds_ok} ok, {len(summary.feeds_failed)} failed")
     for name, error in summary.feeds_failed:
@@ -176,9 +178,8 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
-    table.add_row(
-        "cover", str(summary.cover) if summary.cover else "[yellow]none[/] (see the warning)"
-    )
+    if summary.cover:
+        table.add_row("cover", str(summary.cover))
     if summary.backup:
         table.add_row("previous", str(summary.backup))
     for o in summary.published:

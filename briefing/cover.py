@@ -221,17 +221,18 @@ def draw(report: Report, font: Path) -> bytes:
     return buf.getvalue()
 
 
-def make_cover(report: Report, config: ReportConfig) -> bytes | None:
-    """The cover's bytes, or None (with one warning) when it is turned off, has no font or fails."""
+def make_cover(report: Report, config: ReportConfig) -> tuple[bytes | None, str | None]:
+    """(PNG bytes, None), or (None, why) with one logged warning when there is no font or the draw fails."""
     if not config.cover or not report.events:
-        return None
+        return None, None
     try:
-        return draw(report, font_path(config))
+        return draw(report, font_path(config)), None
     except CoverError as e:
-        log.warning("no cover image: %s", e)
+        why = f"no cover image: {e}"
     except Exception as e:  # a cover is decoration: never fail the run over one
-        log.warning("no cover image: drawing failed: %s: %s", type(e).__name__, e)
-    return None
+        why = f"no cover image: drawing failed: {type(e).__name__}: {e}"
+    log.warning("%s", why)
+    return None, why
 
 
 def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Path | None:
@@ -239,7 +240,7 @@ def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Pat
     png = report_path.with_name(cover_name(report.date))
     if not (report.cover_image or "").endswith(png.name):
         return None
-    data = make_cover(report, config)
+    data, _ = make_cover(report, config)
     if data is None or (png.is_file() and png.read_bytes() == data):
         return None
     write_atomic(png, data)

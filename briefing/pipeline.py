@@ -69,6 +69,7 @@ class RunSummary:
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
     cover: Path | None = None
+    cover_warning: str | None = None
     published: list[Any] = field(default_factory=list)  # publish.Outcome, one per target
 
     @property
@@ -152,7 +153,9 @@ async def run_async(
             }
         },
     )
-    cover_png = make_cover(report, settings.report)  # drawn first so the front matter names it
+    cover_png, cover_warning = make_cover(
+        report, settings.report
+    )  # drawn first so the front matter names it
     if cover_png:
         report.cover_image = cover_url(settings.report, day)
     markdown = render(report)
@@ -198,6 +201,7 @@ async def run_async(
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
         cover=cover_path,
+        cover_warning=cover_warning,
         published=published,
     )
 
