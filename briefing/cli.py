@@ -476,6 +476,7 @@ def publish(
     from briefing.config import PublishConfig
     from briefing.errors import ConfigError, PublishError
     from briefing.publish import publish_configured, publish_report
+    from briefing.publish.sites import detect_engine
     from briefing.secrets import redact_webhook
 
     settings = load_settings(feeds_path) if feeds_path.is_file() else None
@@ -484,10 +485,11 @@ def publish(
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"--webhook {redact_webhook(url)}: not an http(s) URL")
     if sites or webhooks:
+        engines = [engine or detect_engine(s) for s in sites]  # a bad --site fails before anything
         outcomes = publish_report(
             report,
             config,
-            sites=[(s, engine) for s in sites],  # type: ignore[misc]
+            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
             webhooks=[(u, fmt) for u in webhooks],  # type: ignore[misc]
             link=link,
         )
@@ -505,7 +507,7 @@ def publish(
                 Text.from_markup(f"{mark} ") + Text(f"{o.target}: {o.detail}"), soft_wrap=True
             )
         if o.post:
-            out.print(str(o.post), markup=False)
+            click.echo(str(o.post))
     if failed:
         raise PublishError(
             failed[0].detail
