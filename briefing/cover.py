@@ -217,7 +217,7 @@ def draw(report: Report, font: Path) -> bytes:
     legend = "▲ 利多   ▼ 利空   ■ 中性/分化"
     d.text((WIDTH - MARGIN, HEIGHT - 26), legend, font=fonts.get(18, 400), fill=MUTED, anchor="rs")
     buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=False, compress_level=9)
+    img.save(buf, "PNG", optimize=False, compress_level=6)  # 9 is 5× slower for 2% less
     return buf.getvalue()
 
 

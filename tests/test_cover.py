@@ -54,9 +54,15 @@ def png_chunks(data: bytes) -> list[str]:
     return names
 
 
-def test_run_draws_a_1200x630_png_beside_the_report_and_names_it(tmp_path: Path) -> None:
-    summary = sample_run(tmp_path)
-    png = tmp_path / "out" / "2025-12-12.png"
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory):
+    """One offline run of the bundled sample for the tests that only read its cover."""
+    return sample_run(tmp_path_factory.mktemp("sample"))
+
+
+def test_run_draws_a_1200x630_png_beside_the_report_and_names_it(sample) -> None:
+    summary = sample
+    png = summary.report.with_suffix(".png")
     assert summary.cover == png
     img = Image.open(png)
     assert (img.format, img.size, img.mode) == ("PNG", (1200, 630), "RGB")
@@ -64,14 +70,14 @@ def test_run_draws_a_1200x630_png_beside_the_report_and_names_it(tmp_path: Path)
     assert report.cover_image == "2025-12-12.png"
     # no timestamp or text metadata: only the image chunks
     assert set(png_chunks(png.read_bytes())) == {"IHDR", "IDAT", "IEND"}
-    assert not list((tmp_path / "out").glob(".*.tmp"))  # written atomically, nothing left over
+    assert not list(png.parent.glob(".*.tmp"))  # written atomically, nothing left over
 
 
-def test_same_report_same_bytes(tmp_path: Path) -> None:
-    a = sample_run(tmp_path, "a").cover.read_bytes()
+def test_same_report_same_bytes(tmp_path: Path, sample) -> None:
+    a = sample.cover.read_bytes()
     b = sample_run(tmp_path, "b").cover.read_bytes()
     assert a == b
-    report = parse((tmp_path / "a" / "2025-12-12.md").read_text(encoding="utf-8")).report
+    report = parse(sample.report.read_text(encoding="utf-8")).report
     font = font_path(ReportConfig())
     assert draw(report, font) == draw(report, font) == a
 
@@ -170,9 +176,9 @@ def test_cover_off_keeps_the_configured_cover_image(tmp_path: Path) -> None:
     )
 
 
-def test_the_cover_is_legible_at_full_size(tmp_path: Path) -> None:
+def test_the_cover_is_legible_at_full_size(sample) -> None:
     """Not blank: the headline band and the three event panels have ink on them."""
-    img = Image.open(io.BytesIO(sample_run(tmp_path).cover.read_bytes())).convert("L")
+    img = Image.open(io.BytesIO(sample.cover.read_bytes())).convert("L")
     for top in (90, 240, 350, 460):  # headline, panels 1–3
         band = img.crop((64, top, 1136, top + 40))
         lo, hi = band.getextrema()
