@@ -14,7 +14,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from briefing.errors import ConfigError
-from briefing.secrets import redact_url
+from briefing.secrets import redact_url, remember_secret
 
 
 class FeedConfig(BaseModel):
@@ -218,6 +218,7 @@ def settings_from_dict(
     }
     if merged.get("OPENAI_API_KEY"):
         llm["api_key"] = merged["OPENAI_API_KEY"]
+        remember_secret(merged["OPENAI_API_KEY"])  # redact_text hides it from every line shown
     if merged.get("OPENAI_BASE_URL"):
         llm["base_url"] = merged["OPENAI_BASE_URL"]
     if merged.get("BRIEFING_MODEL"):
