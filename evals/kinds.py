@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel
 
 from briefing.evaluate import ClaimVerdict, check, load_sources
-from briefing.facts import squash
+from briefing.grounding.text import squash
 
 HERE = Path(__file__).with_name("kinds")
 KINDS = (
