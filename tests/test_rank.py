@@ -600,7 +600,7 @@ def test_same_output_under_any_hash_seed() -> None:
         ("3 万亿usd", {"N:3e+12"}),
         ("12月10日至11日在北京举行", set()),
         ("at its dec. 18-19 meeting", set()),
-        ("部署2026年经济工作", {"N:2026"}),
+        ("部署2026年经济工作", {"#2026"}),  # a year dates a story, it never ties two (issue 11)
         ("出台10条举措 9票赞成", {"#10", "#9"}),
         ("发行价每股37.80元，收盘报139.10元", {"N:37.8", "N:139.1"}),
         ("gpt-5.2 beats 4nm chips on 5g", {"N:5.2"}),
