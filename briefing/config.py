@@ -28,6 +28,7 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     timeout: float | None = Field(default=None, gt=0, le=120)
     lang: str | None = None
+    topic: str | None = None  # a rules.yaml topic id every item of this feed is about (rank)
 
     @property
     def is_remote(self) -> bool:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from briefing.config import Settings
+from briefing.errors import ConfigError
 from briefing.models import Event, Item, RankResult
 from briefing.rank_features import _SUMMARY_CHARS, Doc, _numbers, build_docs
-from briefing.rank_group import cluster
+from briefing.rank_group import cluster, running_stories
 from briefing.rules import Rules, load_rules
 
 __all__ = ["rank", "_numbers"]
@@ -28,6 +29,8 @@ _W_SOURCES = 1.0
 _W_WEIGHT = 0.25
 _W_RECENCY = 0.5
 _W_PRIORITY = 0.75
+_W_RELEVANCE = 1.0  # how much the story matters to markets and the economy (rules' topics)
+_READ_ITEMS = 8  # items of an event whose titles and summaries are read for its kind and topics
 _DIVERSITY = 0.6  # a top pick's score is cut by up to this share for redundancy with earlier picks
 _OVERLAP_FLOOR = 0.25  # redundancy below this is two stories sharing a theme, not one story split
 _MIN_TITLE_KEY = 6  # shorter normalised titles (快讯, Update) are too generic to call duplicates
@@ -35,6 +38,10 @@ _INFORMATIVE = 8  # a title shorter than this many characters is a last resort f
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TITLE_NOISE = re.compile(r"[\W_]+")
+_SPEECH = re.compile(r"[：:]|称|表示|说|指出|强调|暗示|透露|警告|回应")
+_ANNOUNCE = re.compile(_SPEECH.pattern + "|宣布")  # a top story's speaker may announce it
+_BREAK = re.compile(r"[，。,.;；！!？?\s]")
+_FOLLOW_UP_HOURS = 24  # "the same day": a speaker's follow-up within this many hours
 
 
 def _feed_weights(settings: Settings) -> dict[str, float]:
@@ -56,9 +63,13 @@ def _norm_link(link: str) -> str:
 @dataclass
 class _Candidate:
     event: Event
+    members: list[Doc]
     centroid: dict[str, float]
     entities: frozenset[str]
     norm: float
+    text: str  # titles and summaries: what topics and kinds are read from
+    economic: bool  # names an economic topic or kind
+    sideline: bool  # names a non-economic topic (sport, obituary…): never a top story
 
 
 def _redundancy(a: _Candidate, b: _Candidate, fallback_kind: str) -> float:
@@ -84,6 +95,12 @@ def _title_of(docs: list[Doc]) -> str:
     return min(docs, key=key).item.title.strip()
 
 
+def _event_text(members: list[Doc]) -> str:
+    return "\n".join(
+        d.item.title + "\n" + d.item.summary[:_SUMMARY_CHARS] for d in members[:_READ_ITEMS]
+    )
+
+
 def _make_event(
     members: list[Doc], rules: Rules, end: datetime, half_life: float, settings: Settings
 ) -> _Candidate:
@@ -96,12 +113,14 @@ def _make_event(
     if times:
         age_h = max(0.0, (end - max(times)).total_seconds() / 3600)
         recency = 0.5 ** (age_h / half_life)
-    titles = "\n".join(d.item.title for d in members[:8])
-    kind = rules.classify(titles)
+    text = _event_text(members)
+    kind = rules.classify("\n".join(d.item.title for d in members[:_READ_ITEMS]))
     if kind is rules.kinds[-1]:
-        kind = rules.classify(
-            titles + "\n" + "\n".join(d.item.summary[:_SUMMARY_CHARS] for d in members[:8])
-        )
+        kind = rules.classify(text)  # the titles alone name no kind: read the summaries too
+    hints = {_feed_topics(settings).get(d.item.source) for d in members} - {None}
+    topics = [rules.topic(t) for t in sorted(rules.topics_in(text) | hints)]
+    economic = kind is not rules.kinds[-1] or any(t.economic and t.weight > 0 for t in topics)
+    relevance = max((t.weight for t in topics if t.economic), default=0.0)
     weight = sum(by_source.values())
     reasons = {
         "sources": float(len(by_source)),
@@ -109,6 +128,7 @@ def _make_event(
         "weight_max": max(by_source.values()),
         "recency": round(recency, 4),
         "priority": kind.priority,
+        "relevance": relevance,
         "items": float(len(members)),
     }
     score = (
@@ -116,6 +136,7 @@ def _make_event(
         + _W_WEIGHT * weight
         + _W_RECENCY * recency
         + _W_PRIORITY * kind.priority
+        + _W_RELEVANCE * relevance
     )
     centroid: dict[str, float] = defaultdict(float)
     for d in members:
@@ -130,10 +151,18 @@ def _make_event(
     )
     return _Candidate(
         event=event,
+        members=members,
         centroid=dict(centroid),
         entities=frozenset(f for f in centroid if f.startswith("E:")),
         norm=math.sqrt(sum(v * v for v in centroid.values())),
+        text=text,
+        economic=economic,
+        sideline=any(not t.economic for t in topics),
     )
+
+
+def _feed_topics(settings: Settings) -> dict[str, str | None]:
+    return {f.name: f.topic for f in settings.feeds}
 
 
 def _item_key(item: Item, weight: float, settings: Settings) -> tuple:
@@ -143,9 +172,11 @@ def _item_key(item: Item, weight: float, settings: Settings) -> tuple:
 
 def _choose(
     cands: list[_Candidate], top: int, fallback_kind: str
-) -> tuple[list[Event], list[Event]]:
-    """Greedy picks by score discounted for redundancy with earlier picks (MMR); the rest by score."""
-    pool = list(cands)  # already best first
+) -> tuple[list[_Candidate], list[_Candidate]]:
+    """Greedy picks by score discounted for redundancy with earlier picks (MMR); the rest by score.
+
+    A sideline story (sport, entertainment…) is never picked, however many sources tell it."""
+    pool = [c for c in cands if not c.sideline]  # already best first
     chosen: list[_Candidate] = []
     while pool and len(chosen) < top:
         best_i, best_val, best_red = 0, -math.inf, 0.0
@@ -162,7 +193,18 @@ def _choose(
         if chosen:
             pick.event.reasons["redundancy"] = round(best_red, 4)
         chosen.append(pick)
-    return [c.event for c in chosen], [c.event for c in pool]
+    picked = {id(c) for c in chosen}
+    return chosen, [c for c in cands if id(c) not in picked]
+
+
+def _check_topics(settings: Settings, rules: Rules) -> None:
+    known = {t.id for t in rules.topics}
+    for f in settings.feeds:
+        if f.topic is not None and f.topic not in known:
+            raise ConfigError(
+                f"feeds[{f.name}].topic: unknown topic {f.topic!r} "
+                f"(one of: {', '.join(sorted(known))})"
+            )
 
 
 def rank(
@@ -174,14 +216,18 @@ def rank(
 ) -> RankResult:
     """Turn a backlog of feed items into the day's events, best first, the top ones distinct stories."""
     rules = rules or load_rules()
+    _check_topics(settings, rules)
     start, end = settings.window(day, now)
     weights = _feed_weights(settings)
-    dropped = {"window": 0, "duplicate": 0}
+    dropped = {"window": 0, "duplicate": 0, "digest": 0, "off_topic": 0}
+    digest = rules.digest_pattern
 
     kept: list[Item] = []
     for it in items:
         if it.published is not None and not (start <= _aware(it.published, settings) < end):
             dropped["window"] += 1
+        elif digest is not None and digest.search(it.title):
+            dropped["digest"] += 1
         else:
             kept.append(it)
     kept.sort(key=lambda it: _item_key(it, weights.get(it.source, 1.0), settings))
@@ -203,12 +249,107 @@ def rank(
 
     docs = build_docs(unique, weights, rules)
     half_life = settings.window_hours / 3
-    cands = [
-        _make_event([docs[i] for i in members], rules, end, half_life, settings)
-        for members in cluster(docs)
-    ]
-    cands.sort(
-        key=lambda c: (-c.event.score, _item_key(c.event.items[0], 0.0, settings), c.event.title)
-    )
+    clusters = cluster(docs)
+    texts = [_event_text([docs[i] for i in members]) for members in clusters]
+    clusters = running_stories(clusters, docs, texts, rules)
+    cands = []
+    for members in clusters:
+        cand = _make_event([docs[i] for i in members], rules, end, half_life, settings)
+        if cand.sideline and not cand.economic:
+            dropped["off_topic"] += len(members)
+        else:
+            cands.append(cand)
+    order = lambda c: (-c.event.score, _item_key(c.event.items[0], 0.0, settings), c.event.title)  # noqa: E731
+    cands.sort(key=order)
     top, rest = _choose(cands, settings.report.top, rules.kinds[-1].id)
-    return RankResult(top=top, rest=rest, dropped=dropped)
+    top, rest = follow_ups(top, rest, rules, settings, end, half_life)
+    rest.sort(key=order)
+    return RankResult(top=[c.event for c in top], rest=[c.event for c in rest], dropped=dropped)
+
+
+def _speakers(texts: list[str], rules: Rules, gap: int, marker: re.Pattern[str]) -> set[str]:
+    """Entities that speak in `texts`: the last one named before 称/表示/：… at most `gap` characters
+    earlier, with no punctuation between (潘功胜：…; 潘功胜在发布会上表示…)."""
+    ubiquitous = set(rules.ubiquitous)
+    out: set[str] = set()
+    for text in texts:
+        mentions = rules.entity_mentions(text)
+        pos = 0
+        for k, (name, written) in enumerate(mentions):
+            at = text.find(written, pos)
+            if at < 0:
+                break
+            pos = at + len(written)
+            m = marker.search(text, pos, pos + gap + 2)
+            if m is None or m.start() - pos > gap or _BREAK.search(text, pos, m.start()):
+                continue
+            if name in ubiquitous:
+                continue
+            nxt = mentions[k + 1][1] if k + 1 < len(mentions) else None
+            if nxt is None or text.find(nxt, pos) < 0 or text.find(nxt, pos) >= m.start():
+                out.add(name)
+    return out
+
+
+def _figures(c: _Candidate) -> set[str]:
+    return {f for f in c.centroid if f.startswith("N:")}
+
+
+def _latest(c: _Candidate) -> float:
+    return max((d.item.published.timestamp() for d in c.members if d.item.published), default=0.0)
+
+
+def follow_ups(
+    top: list[_Candidate],
+    rest: list[_Candidate],
+    rules: Rules,
+    settings: Settings,
+    end: datetime,
+    half_life: float,
+) -> tuple[list[_Candidate], list[_Candidate]]:
+    """Follow-ups of a top story join it, so 一般事件 never retells one: the same speaker the same
+    day (潘功胜 on the cut he announced), or the same figure with a shared actor (降准0.5个百分点落地,
+    bond yields fall)."""
+    if not top or not rest:
+        return top, rest
+    said = [
+        _speakers(
+            [d.item.title + "\n" + d.item.summary[:_SUMMARY_CHARS] for d in t.members],
+            rules,
+            12,
+            _ANNOUNCE,
+        )
+        for t in top
+    ]
+    joined: dict[int, list[_Candidate]] = defaultdict(list)
+    keep: list[_Candidate] = []
+    for r in rest:
+        speakers = _speakers([d.item.title for d in r.members], rules, 2, _SPEECH)
+        figures = _figures(r)
+        best: tuple[int, int] | None = None
+        for k, t in enumerate(top):
+            same_day = abs(_latest(t) - _latest(r)) <= _FOLLOW_UP_HOURS * 3600
+            votes = 0
+            if speakers & said[k] and same_day:
+                votes += 1
+            if figures & _figures(t) and r.entities & t.entities:
+                votes += 1
+            if votes and (best is None or votes > best[0]):
+                best = (votes, k)
+        if best is None:
+            keep.append(r)
+        else:
+            joined[best[1]].append(r)
+    out = []
+    for k, t in enumerate(top):
+        if not joined[k]:
+            out.append(t)
+            continue
+        members = t.members + [d for r in joined[k] for d in r.members]
+        merged = _make_event(members, rules, end, half_life, settings)
+        merged.event.kind = t.event.kind  # the story's kind is the top story's, not its echoes'
+        merged.event.reasons["follow_ups"] = float(len(joined[k]))
+        if "redundancy" in t.event.reasons:
+            merged.event.reasons["redundancy"] = t.event.reasons["redundancy"]
+        out.append(merged)
+    return out, keep

@@ -3,7 +3,8 @@
 Candidates come from an inverted index over each item's rarest features (posting lists capped),
 at most `_CANDIDATES` per item are compared exactly, and an item joins the earlier event it
 matches best (average link, so stories do not chain) or starts one; events the found links
-connect merge when their cores match on average.
+connect merge when their cores match on average. Then the developments of a running story
+(shared actors and places under a `running` topic of the rules) become one event.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import heapq
 from collections import defaultdict
 
 from briefing.rank_features import LEX_MATCH, Doc, similarity
+from briefing.rules import Rules
 
 _AVG_MATCH = 0.12  # average similarity to an event's first members
 _CANDIDATES = 16  # exact comparisons per item
@@ -91,3 +93,46 @@ def cluster(docs: list[Doc]) -> list[list[int]]:
             clusters[ra] = sorted(clusters[ra] + clusters[rb])
             clusters[rb] = []
     return [c for c in clusters if c]
+
+
+def running_stories(
+    clusters: list[list[int]], docs: list[Doc], texts: list[str], rules: Rules
+) -> list[list[int]]:
+    """Developments of one running story become one event: clusters under a `running` topic
+    (strikes, ultimatums, a ship hit, the market's reaction) that name the same actor or place.
+
+    `texts[c]` is cluster c's titles and summaries. Only entities that name an actor or a place
+    count: not an ubiquitous one (中国, 美国), not one that is itself a kind or topic keyword
+    (原油, 降息), so two conflicts with no party in common stay apart.
+    """
+    running = {t.id for t in rules.topics if t.running}
+    if not running:
+        return clusters
+    keyword = rules.is_keyword
+    root = list(range(len(clusters)))
+
+    def find(c: int) -> int:
+        while root[c] != c:
+            root[c] = root[root[c]]
+            c = root[c]
+        return c
+
+    first: dict[tuple[str, str], int] = {}
+    for c, members in enumerate(clusters):
+        topics = sorted(rules.topics_in(texts[c]) & running)
+        if not topics:
+            continue
+        actors = sorted(
+            {f[2:] for i in members for f in docs[i].concepts if f.startswith("E:")}
+            - {a for a in {f[2:] for i in members for f in docs[i].concepts} if keyword(a)}
+        )
+        for key in ((t, a) for t in topics for a in actors):
+            if key in first:
+                ra, rb = sorted((find(first[key]), find(c)))
+                root[rb] = ra
+            else:
+                first[key] = c
+    merged: dict[int, list[int]] = defaultdict(list)
+    for c, members in enumerate(clusters):
+        merged[find(c)].extend(members)
+    return [sorted(m) for _, m in sorted(merged.items())]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ahocorasick
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from briefing.errors import ConfigError
 
@@ -116,10 +116,70 @@ class Kind(BaseModel):
         return [r for r in self.impacts if r.when_pattern is None or r.when_pattern.search(text)]
 
 
+class Topic(BaseModel):
+    """How much a kind of story matters to an economic daily (rank's relevance)."""
+
+    id: str
+    label: str
+    weight: float = Field(ge=0, le=1)
+    economic: bool = True  # false: sport, entertainment… never top, and out of 一般事件 alone
+    running: bool = False  # told in developments: shared actors/places make one event
+    match: list[str] = Field(min_length=1)
+
+
 class Rules(BaseModel):
     kinds: list[Kind] = Field(min_length=1)
     entities: dict[str, list[str]] = Field(default_factory=dict)
     ubiquitous: list[str] = Field(default_factory=list)  # entities too common to tie two stories
+    topics: list[Topic] = Field(default_factory=list)
+    digests: list[str] = Field(default_factory=list)  # regexes: roundup and teaser titles
+
+    @field_validator("digests")
+    @classmethod
+    def _valid_patterns(cls, v: list[str]) -> list[str]:
+        for pat in v:
+            try:
+                re.compile(pat)
+            except re.error as e:
+                raise ValueError(f"digest pattern {pat!r}: {e}") from None
+        return v
+
+    def topics_in(self, text: str) -> set[str]:
+        """Ids of the topics whose keywords `text` names."""
+        by_word = self._topic_words
+        return {t for w in self._topic_index.hits(text) for t in by_word[w]}
+
+    def topic(self, topic_id: str) -> Topic:
+        for t in self.topics:
+            if t.id == topic_id:
+                return t
+        raise KeyError(topic_id)
+
+    @cached_property
+    def _topic_words(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for t in self.topics:
+            for w in t.match:
+                out.setdefault(w.lower(), []).append(t.id)
+        return out
+
+    @cached_property
+    def _topic_index(self) -> KeywordIndex:
+        return KeywordIndex([w for t in self.topics for w in t.match])
+
+    def is_keyword(self, name: str) -> bool:
+        """Whether an entity name is itself a kind or topic keyword (原油, 降息): a theme, not an actor."""
+        return name.lower() in self._keywords
+
+    @cached_property
+    def _keywords(self) -> frozenset[str]:
+        kind_words = {w for _, groups in self._kind_groups for g in groups for w in g}
+        return frozenset(kind_words | set(self._topic_words))
+
+    @cached_property
+    def digest_pattern(self) -> re.Pattern[str] | None:
+        """One regex for every digest/teaser title pattern."""
+        return re.compile("|".join(f"(?:{p})" for p in self.digests)) if self.digests else None
 
     def classify(self, text: str) -> Kind:
         """The first kind whose every keyword group occurs in `text`; the last kind is the fallback.
