@@ -38,6 +38,7 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     timeout: float | None = Field(default=None, gt=0, le=120)
     lang: str | None = None
+    topic: str | None = None  # a rules.yaml topic id every item of this feed is about (rank)
     tz: str | None = None  # IANA zone of times the feed gives without one (default: UTC)
 
     @field_validator("tz")
