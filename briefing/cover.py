@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from briefing.config import ReportConfig
-from briefing.facts import extract
+from briefing.grounding.facts import extract
 from briefing.models import Report
 from briefing.render import write_atomic
 from briefing.rules import load_rules

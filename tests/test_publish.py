@@ -299,7 +299,7 @@ def test_feishu_webhook_retries_after_429_honouring_retry_after(
     ]
 
 
-def test_webhook_that_keeps_failing_exits_9_with_one_line_and_no_secret(
+def test_webhook_that_keeps_failing_exits_10_with_one_line_and_no_secret(
     tmp_path: Path, report: Path
 ) -> None:
     feeds = feeds_file(tmp_path, {"retries": 2, "backoff": 0.01})
@@ -308,7 +308,7 @@ def test_webhook_that_keeps_failing_exits_9_with_one_line_and_no_secret(
             "publish", str(report), "--feeds", str(feeds), "--format", "dingtalk",
             "--webhook", hook.url(f"/robot/send?access_token={TOKEN}"),
         )  # fmt: skip
-    assert code == 9
+    assert code == 10
     assert len(hook.requests) == 3  # the first try and two retries
     assert out == ""
     assert err.count("\n") == 1, err
@@ -322,7 +322,7 @@ def test_a_refusal_in_the_body_is_not_retried(tmp_path: Path, report: Path) -> N
         code, _, err = invoke(
             "publish", str(report), "--format", "wecom", "--webhook", hook.url(f"/send?key={TOKEN}")
         )
-    assert code == 9 and len(hook.requests) == 1
+    assert code == 10 and len(hook.requests) == 1
     assert "refused the message: code 310000 keywords not in content" in err and TOKEN not in err
 
 
@@ -403,7 +403,7 @@ def test_run_publishes_to_configured_site_and_webhook(
     assert TOKEN not in record and TOKEN not in err + out
 
 
-def test_a_failed_publish_keeps_the_report_and_exits_9(tmp_path: Path) -> None:
+def test_a_failed_publish_keeps_the_report_and_exits_10(tmp_path: Path) -> None:
     with Hook([(503, {}, "down")], repeat_last=True) as hook:
         feeds = feeds_file(
             tmp_path,
@@ -416,7 +416,7 @@ def test_a_failed_publish_keeps_the_report_and_exits_9(tmp_path: Path) -> None:
         code, out, err = invoke(
             "run", "--feeds", str(feeds), "--date", "2025-12-12", "--out", str(tmp_path / "out")
         )
-    assert code == 9
+    assert code == 10
     assert (tmp_path / "out" / "2025-12-12.md").is_file()  # written, not undone
     assert out.strip() == str(tmp_path / "out" / "2025-12-12.md")
     assert (

@@ -2,7 +2,7 @@
 
 `publish_report` takes one report and a list of targets, tries every target, and returns one
 Outcome each: a failing target never stops the others, and never touches the report. The CLI and
-`run` turn failed outcomes into exit 9 (PublishError).
+`run` turn failed outcomes into exit 10 (PublishError).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 
 from briefing.config import Engine, PublishConfig, Settings, WebhookFormat
-from briefing.errors import BriefingError, ReportFormatError
+from briefing.errors import BriefingError
 from briefing.models import Report
 from briefing.publish.sites import publish_site
 from briefing.publish.webhooks import message, send
-from briefing.render import parse
+from briefing.reports import load_report
 from briefing.secrets import redact_webhook
 
 
@@ -39,13 +39,6 @@ def post_link(config: PublishConfig, report: Report, link: str | None = None) ->
     return template.format(date=report.date.isoformat(), slug=config.slug)
 
 
-def load_report(path: Path) -> tuple[Report, str]:
-    if not path.is_file():
-        raise ReportFormatError(f"{path}: report not found")
-    text = path.read_text(encoding="utf-8")
-    return parse(text).report, text
-
-
 def publish_report(
     report_path: Path,
     config: PublishConfig,
@@ -56,7 +49,8 @@ def publish_report(
     transport: httpx.BaseTransport | None = None,
 ) -> list[Outcome]:
     """Every site first (so the link exists), then every webhook; one Outcome per target."""
-    report, text = load_report(report_path)
+    loaded = load_report(report_path, record=False)  # one line and exit 2/5 for a bad REPORT
+    report, text = loaded.parsed.report, loaded.text
     outcomes: list[Outcome] = []
     for site, engine in sites:
         try:
