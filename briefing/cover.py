@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -38,6 +39,8 @@ ACCENT = (230, 57, 70)
 GOLD = (244, 196, 92)
 UP, DOWN, FLAT = (214, 48, 49), (20, 160, 100), (96, 112, 132)
 WEEKDAYS = "一二三四五六日"
+_ASCII_WORD = re.compile(r"[A-Za-z0-9.,%]")
+_ASCII_TAIL = re.compile(r"[A-Za-z0-9.,%]+$")
 _FONT_PACKAGE, _FONT_FILE = "manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc"
 
 
@@ -133,9 +136,12 @@ def _fit(draw, text: str, font, width: int) -> str:
     """`text`, cut with an ellipsis so it fits in `width` pixels."""
     if draw.textlength(text, font=font) <= width:
         return text
+    full = text
     while text and draw.textlength(text + "…", font=font) > width:
         text = text[:-1]
-    return text.rstrip("，、；：.,:; ") + "…"
+    if _ASCII_WORD.match(full[len(text) : len(text) + 1]):
+        text = _ASCII_TAIL.sub("", text)
+    return text.rstrip("，、；：.,:; ") + "…"  # never half a number or a word: 下降2… reads wrong
 
 
 def _wrap(draw, text: str, font, width: int, lines: int) -> list[str]:

@@ -16,11 +16,19 @@ import yaml
 from click.testing import CliRunner
 from conftest import EXAMPLES
 from fakellm import FakeLLMServer
-from PIL import Image
+from PIL import Image, ImageFont
 
 from briefing.cli import main
 from briefing.config import ReportConfig, load_settings
-from briefing.cover import cover_url, draw, font_path, key_figure, make_cover, stance_sign
+from briefing.cover import (
+    _fit,
+    cover_url,
+    draw,
+    font_path,
+    key_figure,
+    make_cover,
+    stance_sign,
+)
 from briefing.pipeline import run
 from briefing.render import parse
 
@@ -183,3 +191,21 @@ def test_the_cover_is_legible_at_full_size(sample) -> None:
         band = img.crop((64, top, 1136, top + 40))
         lo, hi = band.getextrema()
         assert hi - lo > 150, top
+
+
+@pytest.mark.parametrize(
+    "cut_after, shown",
+    [
+        ("PPI同比下降2", "国家统计局：11月CPI同比上涨0.7%创21个月新高 PPI同比下降…"),
+        ("PPI同比下降2.", "国家统计局：11月CPI同比上涨0.7%创21个月新高 PPI同比下降…"),
+        ("PPI同比", "国家统计局：11月CPI同比上涨0.7%创21个月新高 PPI同比…"),
+    ],
+)
+def test_a_cut_title_never_ends_in_half_a_number(cut_after: str, shown: str) -> None:
+    from PIL import ImageDraw
+
+    title = "国家统计局：11月CPI同比上涨0.7%创21个月新高 PPI同比下降2.2%"
+    font = ImageFont.truetype(str(font_path(ReportConfig())), 27)
+    d = ImageDraw.Draw(Image.new("RGB", (8, 8)))
+    width = d.textlength(title[: title.index(cut_after) + len(cut_after)] + "…", font=font)
+    assert _fit(d, title, font, int(width) + 1) == shown
