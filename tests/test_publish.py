@@ -424,3 +424,28 @@ def test_a_failed_publish_keeps_the_report_and_exits_10(tmp_path: Path) -> None:
         and "failed after 2 attempts (HTTP 503)" in err
     )
     assert TOKEN not in err
+
+
+def test_a_webhook_url_env_that_is_not_set_is_a_config_error(tmp_path: Path, report: Path) -> None:
+    feeds = feeds_file(tmp_path, {"webhooks": [{"url_env": "BRIEFING_NO_SUCH_HOOK"}]})
+    code, out, err = invoke("publish", str(report), "--feeds", str(feeds))
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        f"error: {feeds}: publish.webhooks[0]: $BRIEFING_NO_SUCH_HOOK is not set"
+    )
+
+
+def test_a_configured_webhook_token_is_masked_in_any_line_shown(tmp_path: Path) -> None:
+    from briefing.secrets import redact_text
+
+    url = f"https://open.feishu.cn/open-apis/bot/v2/hook/{TOKEN}"
+    settings = load_settings(
+        feeds_file(tmp_path, {"webhooks": [{"url": url, "format": "feishu"}]}),
+        env={},
+        env_file=None,
+    )
+    assert settings.publish.webhooks[0].url.get_secret_value() == url
+    assert redact_text(f"POST {url} failed; token {TOKEN}") == (
+        "POST https://open.feishu.cn/open-apis/bot/v2/hook/*** failed; token ***"
+    )
+    assert TOKEN not in json.dumps(settings.public_dict())
