@@ -36,12 +36,14 @@ DAY = date(2025, 12, 12)
 NOW = datetime(2025, 12, 13, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def feeds_file(tmp_path: Path, **report: object) -> Path:
-    """The sample's feeds.yaml with absolute feed paths and `report:` overrides."""
+def feeds_file(tmp_path: Path, publish: dict | None = None, **report: object) -> Path:
+    """The sample's feeds.yaml with absolute feed paths, `report:` overrides and a `publish:`."""
     raw = yaml.safe_load((EXAMPLES / "feeds.yaml").read_text(encoding="utf-8"))
     for feed in raw["feeds"]:
         feed["url"] = str(EXAMPLES / feed["url"])
     raw["report"].update(report)
+    if publish is not None:
+        raw["publish"] = publish
     path = tmp_path / "feeds.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from test_cover import feeds_file
 
 from briefing.cli import main
 from briefing.config import load_settings
@@ -37,17 +37,6 @@ HUGO = shutil.which("hugo")
 def invoke(*args: str) -> tuple[int, str, str]:
     r = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return r.exit_code, r.stdout, r.stderr
-
-
-def feeds_file(tmp_path: Path, publish: dict | None = None) -> Path:
-    raw = yaml.safe_load((EXAMPLES / "feeds.yaml").read_text(encoding="utf-8"))
-    for feed in raw["feeds"]:
-        feed["url"] = str(EXAMPLES / feed["url"])
-    if publish is not None:
-        raw["publish"] = publish
-    path = tmp_path / "feeds.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
