@@ -720,6 +720,12 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
     show_default=True,
     help="The webhook's message format.",
 )
+@click.option(
+    "--secret",
+    default=None,
+    envvar="BRIEFING_WEBHOOK_SECRET",
+    help="The bot's 加签 signing secret (Feishu, DingTalk); env BRIEFING_WEBHOOK_SECRET.",
+)
 @click.option("--link", default=None, help="The post's public URL for messages ({date}, {slug}).")
 @click.option(
     "--feeds",
@@ -736,6 +742,7 @@ def publish(
     engine: str | None,
     webhooks: tuple[str, ...],
     fmt: str,
+    secret: str | None,
     link: str | None,
     feeds_path: Path,
 ) -> None:
@@ -744,10 +751,11 @@ def publish(
     from briefing.errors import ConfigError, PublishError
     from briefing.publish import publish_configured, publish_report
     from briefing.publish.sites import detect_engine
-    from briefing.secrets import redact_webhook, remember_webhook
+    from briefing.secrets import redact_webhook, remember_secret, remember_webhook
 
     settings = load_settings(feeds_path) if feeds_path.is_file() else None
     config = settings.publish if settings else PublishConfig()
+    remember_secret(secret)
     for url in webhooks:
         remember_webhook(url)
         if not url.startswith(("http://", "https://")):
@@ -758,7 +766,7 @@ def publish(
             report,
             config,
             sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
-            webhooks=[(u, fmt) for u in webhooks],  # type: ignore[misc]
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
             link=link,
         )
     elif settings and (config.sites or config.webhooks):

@@ -110,6 +110,8 @@ class WebhookTarget(BaseModel):
     url: SecretStr | None = None
     url_env: str | None = None  # the environment variable (or .env entry) holding the URL
     format: WebhookFormat = "json"
+    secret: SecretStr | None = None  # Feishu/DingTalk 加签 signing secret
+    secret_env: str | None = None  # or the environment variable holding it
 
     @field_validator("url")
     @classmethod
@@ -123,6 +125,7 @@ class WebhookTarget(BaseModel):
         if self.url is None:
             raise ValueError("a webhook needs `url` or `url_env`")
         remember_webhook(self.url.get_secret_value())  # masked in every line shown from now on
+        remember_secret(self.secret.get_secret_value() if self.secret else None)
         return self
 
 
@@ -235,6 +238,7 @@ class Settings(BaseModel):
                 feed["url"] = redact_url(feed["url"])
         for hook, raw in zip(data["publish"]["webhooks"], self.publish.webhooks, strict=True):
             hook["url"] = redact_webhook(raw.url.get_secret_value()) if raw.url else None
+            hook["secret"] = "***" if raw.secret else None
         return data
 
 
@@ -256,14 +260,15 @@ def _where(loc: tuple, raw: Mapping) -> str:
 
 
 def _webhook_urls_from_env(publish: dict, env: Mapping[str, str], label: str) -> dict:
-    """`url_env: NAME` entries of publish.webhooks get their URL from the environment or .env."""
+    """`url_env` / `secret_env: NAME` of publish.webhooks: the value from the environment or .env."""
     hooks = []
     for k, hook in enumerate(publish.get("webhooks") or []):
-        if isinstance(hook, dict) and hook.get("url_env") and not hook.get("url"):
-            name = hook["url_env"]
-            if not env.get(name):
-                raise ConfigError(f"{label}: publish.webhooks[{k}]: ${name} is not set")
-            hook = {**hook, "url": env[name]}
+        for key in ("url", "secret"):
+            name = hook.get(f"{key}_env") if isinstance(hook, dict) else None
+            if name and not hook.get(key):
+                if not env.get(name):
+                    raise ConfigError(f"{label}: publish.webhooks[{k}]: ${name} is not set")
+                hook = {**hook, key: env[name]}
         hooks.append(hook)
     return {**publish, "webhooks": hooks} if hooks else publish
 

@@ -438,3 +438,63 @@ def test_a_configured_webhook_token_is_masked_in_any_line_shown(tmp_path: Path) 
         "POST https://open.feishu.cn/open-apis/bot/v2/hook/*** failed; token ***"
     )
     assert TOKEN not in json.dumps(settings.public_dict())
+
+
+SECRET = "SEC0123456789abcdef0123456789abcdef"
+
+
+def test_feishu_signed_with_the_secret_from_the_environment(
+    tmp_path: Path, report: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    monkeypatch.setenv("BRIEFING_FEISHU_SECRET", SECRET)
+    with Hook([(200, {}, '{"code":0}')]) as hook:
+        feeds = feeds_file(
+            tmp_path,
+            {
+                "webhooks": [
+                    {
+                        "url": hook.url(f"/open-apis/bot/v2/hook/{TOKEN}"),
+                        "format": "feishu",
+                        "secret_env": "BRIEFING_FEISHU_SECRET",
+                    }
+                ]
+            },
+        )
+        code, out, err = invoke("publish", str(report), "--feeds", str(feeds))
+    assert code == 0, err
+    (req,) = hook.requests
+    stamp = req["body"]["timestamp"]
+    assert abs(int(stamp) - time.time()) < 60
+    key = f"{stamp}\n{SECRET}".encode()
+    assert (
+        req["body"]["sign"]
+        == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    )
+    assert req["body"]["msg_type"] == "post"
+    assert SECRET not in out + err and TOKEN not in out + err
+
+
+def test_dingtalk_signed_in_the_query(tmp_path: Path, report: Path) -> None:
+    import base64
+    import hashlib
+    import hmac
+    from urllib.parse import parse_qs, urlsplit
+
+    with Hook([(200, {}, '{"errcode":0,"errmsg":"ok"}')]) as hook:
+        code, out, err = invoke(
+            "publish", str(report), "--format", "dingtalk", "--secret", SECRET,
+            "--webhook", hook.url(f"/robot/send?access_token={TOKEN}"),
+        )  # fmt: skip
+    assert code == 0, err
+    (req,) = hook.requests
+    query = parse_qs(urlsplit(req["path"]).query)
+    assert query["access_token"] == [TOKEN]
+    (stamp,) = query["timestamp"]
+    digest = hmac.new(SECRET.encode(), f"{stamp}\n{SECRET}".encode(), hashlib.sha256).digest()
+    assert query["sign"] == [base64.b64encode(digest).decode()]
+    assert req["body"]["msgtype"] == "markdown"
+    assert SECRET not in out + err and TOKEN not in out + err

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from briefing.config import Engine, PublishConfig, Settings, WebhookFormat
 from briefing.errors import BriefingError
 from briefing.models import Report
@@ -44,9 +42,8 @@ def publish_report(
     config: PublishConfig,
     *,
     sites: list[tuple[Path, Engine | None]] = (),  # type: ignore[assignment]
-    webhooks: list[tuple[str, WebhookFormat]] = (),  # type: ignore[assignment]
+    webhooks: list[tuple[str, WebhookFormat, str | None]] = (),  # type: ignore[assignment]
     link: str | None = None,
-    transport: httpx.BaseTransport | None = None,
 ) -> list[Outcome]:
     """Every site first (so the link exists), then every webhook; one Outcome per target."""
     loaded = load_report(report_path, record=False)  # one line and exit 2/5 for a bad REPORT
@@ -61,17 +58,17 @@ def publish_report(
         extra = f" + {place.cover}" if cover else ""
         outcomes.append(Outcome(f"{used} {site}", True, f"{place.post}{extra}", place.post))
     url_link = post_link(config, report, link)
-    for url, fmt in webhooks:
+    for url, fmt, secret in webhooks:
         shown = redact_webhook(url)
         try:
             delivery = send(
                 url,
                 message(report, fmt, url_link),
                 fmt,
+                secret=secret,
                 retries=config.retries,
                 backoff=config.backoff,
                 timeout=config.timeout,
-                transport=transport,
             )
         except BriefingError as e:
             outcomes.append(Outcome(f"{fmt} {shown}", False, str(e)))
@@ -87,7 +84,11 @@ def publish_configured(report_path: Path, settings: Settings) -> list[Outcome]:
     """What `run` does after writing: the feeds.yaml `publish:` sites and webhooks."""
     config = settings.publish
     sites = [(_resolve(settings, s.dir), s.engine) for s in config.sites]
-    hooks = [(w.url.get_secret_value(), w.format) for w in config.webhooks if w.url]
+    hooks = [
+        (w.url.get_secret_value(), w.format, w.secret.get_secret_value() if w.secret else None)
+        for w in config.webhooks
+        if w.url
+    ]
     if not sites and not hooks:
         return []
     return publish_report(report_path, config, sites=sites, webhooks=hooks)
