@@ -211,3 +211,25 @@ def test_a_cut_title_never_ends_in_half_a_number(cut_after: str, shown: str) -> 
     d = ImageDraw.Draw(Image.new("RGB", (8, 8)))
     width = d.textlength(title[: title.index(cut_after) + len(cut_after)] + "…", font=font)
     assert _fit(d, title, font, int(width) + 1) == shown
+
+
+def test_headline_wraps_by_character_keeps_latin_words_and_ellipsises_line_two() -> None:
+    from PIL import ImageDraw
+
+    from briefing.cover import _wrap
+
+    font = ImageFont.truetype(str(font_path(ReportConfig())), 40)
+    d = ImageDraw.Draw(Image.new("RGB", (8, 8)))
+    width = int(d.textlength("美联储启动储备管理购买Broadcom", font=font)) + 1
+    lines = _wrap(
+        d,
+        "美联储启动储备管理购买Broadcom财报超预期，英伟达与台积电同步走高创下新高",
+        font,
+        width,
+        2,
+    )
+    assert lines[0] == "美联储启动储备管理购买Broadcom"
+    assert lines[1].endswith("…") and len(lines) == 2
+    assert d.textlength(lines[1], font=font) <= width
+    lines = _wrap(d, "美联储启动储备管理购买Broadcoms", font, width, 2)
+    assert lines == ["美联储启动储备管理购买", "Broadcoms"]  # the word moved whole

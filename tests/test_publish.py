@@ -498,3 +498,20 @@ def test_dingtalk_signed_in_the_query(tmp_path: Path, report: Path) -> None:
     assert query["sign"] == [base64.b64encode(digest).decode()]
     assert req["body"]["msgtype"] == "markdown"
     assert SECRET not in out + err and TOKEN not in out + err
+
+
+def test_a_remote_cover_is_referenced_not_copied(tmp_path: Path, report: Path) -> None:
+    text = report.read_text(encoding="utf-8").replace(
+        "coverImage: 2025-12-12.png", "coverImage: https://img.example.org/2025/12-12.png"
+    )
+    copy = tmp_path / "elsewhere" / "2025-12-12.md"
+    copy.parent.mkdir()
+    copy.write_text(text, encoding="utf-8")
+    site = tmp_path / "blog"
+    site.mkdir()
+    (site / "_config.yml").write_text("title: x\n", encoding="utf-8")
+    code, _, err = invoke("publish", str(copy), "--site", str(site), "--engine", "hexo")
+    assert code == 0, err
+    assert not (site / "source" / "images").exists()
+    fm = front(site / "source/_posts/briefing-2025-12-12.md")
+    assert fm["cover"] == fm["thumbnail"] == "https://img.example.org/2025/12-12.png"
