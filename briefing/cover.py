@@ -177,26 +177,31 @@ def _chip(draw, x: int, y: int, asset: str, stance: str, fonts: _Fonts) -> int:
     return x + w + 10
 
 
-def _event_row(draw, report: Report, n: int, top: int, fonts: _Fonts) -> None:
+def _event_row(draw, report: Report, n: int, top: int, pitch: int, fonts: _Fonts) -> None:
+    """Event n's panel: number, title, stance marks, and the key figure on the right."""
     event = report.events[n]
-    height = 112
-    draw.rounded_rectangle((MARGIN, top, WIDTH - MARGIN, top + height - 12), radius=14, fill=PANEL)
-    draw.text((MARGIN + 24, top + 18), f"{n + 1:02d}", font=fonts.get(40, 800), fill=ACCENT)
+    bottom = top + pitch - 12
+    middle = (top + bottom) // 2
+    draw.rounded_rectangle((MARGIN, top, WIDTH - MARGIN, bottom), radius=14, fill=PANEL)
+    draw.text(
+        (MARGIN + 24, middle), f"{n + 1:02d}", font=fonts.get(40, 800), fill=ACCENT, anchor="lm"
+    )
     left = MARGIN + 100
     right = WIDTH - MARGIN - 24
     figure = key_figure(event.title)
     if figure:
         ffont = fonts.get(36, 700)
         figure = _fit(draw, figure, ffont, 220)
-        draw.text((right, top + 20), figure, font=ffont, fill=GOLD, anchor="ra")
+        draw.text((right, middle), figure, font=ffont, fill=GOLD, anchor="rm")
         right -= int(draw.textlength(figure, font=ffont)) + 28
     tfont = fonts.get(27, 700)
-    draw.text((left, top + 14), _fit(draw, event.title, tfont, right - left), font=tfont, fill=INK)
+    title = _fit(draw, event.title, tfont, right - left)
+    draw.text((left, middle - 22), title, font=tfont, fill=INK, anchor="lm")
     x = left
     for impact in event.impacts[:4]:
         if x > WIDTH - MARGIN - 200:
             break
-        x = _chip(draw, x, top + 58, impact.asset, impact.stance, fonts)
+        x = _chip(draw, x, middle + 6, impact.asset, impact.stance, fonts)
 
 
 def draw(report: Report, font: Path) -> bytes:
@@ -211,13 +216,18 @@ def draw(report: Report, font: Path) -> bytes:
     d.text((MARGIN, 36), report.category or "经济日报", font=fonts.get(26, 800), fill=ACCENT)
     when = f"{day.year}年{day.month}月{day.day}日 · 星期{WEEKDAYS[day.weekday()]}"
     d.text((WIDTH - MARGIN, 36), when, font=fonts.get(24, 400), fill=MUTED, anchor="ra")
-    hfont = fonts.get(40, 700)
-    lines = _wrap(d, report.headline or report.title, hfont, WIDTH - 2 * MARGIN, 2)
+    headline = report.headline or report.title
+    hfont = fonts.get(48, 700)  # one line when it fits, else two smaller ones
+    if d.textlength(headline, font=hfont) > WIDTH - 2 * MARGIN:
+        hfont = fonts.get(40, 700)
+    lines = _wrap(d, headline, hfont, WIDTH - 2 * MARGIN, 2)
     for k, line in enumerate(lines):
         d.text((MARGIN, 86 + k * 54), line, font=hfont, fill=INK)
-    top = 86 + len(lines) * 54 + 26
-    for n in range(min(3, len(report.events))):
-        _event_row(d, report, n, top + n * 112, fonts)
+    top = 86 + len(lines) * 54 + (34 if len(lines) == 1 else 26)
+    rows = min(3, len(report.events))
+    pitch = min(128, (HEIGHT - 64 - top) // max(rows, 1))  # the panels share what is left
+    for n in range(rows):
+        _event_row(d, report, n, top + n * pitch, pitch, fonts)
     tags = "  ".join(f"#{t}" for t in report.tags[:5])
     d.text((MARGIN, HEIGHT - 26), tags, font=fonts.get(18, 400), fill=MUTED, anchor="ls")
     legend = "▲ 利多   ▼ 利空   ■ 中性/分化"
