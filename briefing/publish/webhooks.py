@@ -5,7 +5,7 @@ Formats: `json` (our own shape), `feishu` (Feishu/Lark bot, msg_type post), `din
 
 Failure policy: 429, 5xx, the channels' own "too fast" codes and network errors are retried by
 tenacity with exponential backoff, waiting what Retry-After asks (capped at MAX_WAIT); anything else
-fails at once. A failure is one PublishError line naming the channel by its redacted URL: the
+fails at once. A failure is one PublishError line ending in the channel's redacted URL: the
 token in the path or query never reaches a message, a log line or the run record.
 """
 
@@ -236,10 +236,10 @@ def send(
         last = e.last_attempt.exception()
         why = str(last) if isinstance(last, _Transient) else type(last).__name__
         raise PublishError(
-            f"{fmt} webhook {shown}: failed after {e.last_attempt.attempt_number} attempts ({why})"
+            f"{fmt} webhook failed after {e.last_attempt.attempt_number} attempts ({why}): {shown}"
         ) from None
     except ValueError as e:
-        raise PublishError(f"{fmt} webhook {shown}: {e}") from None
+        raise PublishError(f"{fmt} webhook: {e}: {shown}") from None
     except (httpx.HTTPError, httpx.InvalidURL) as e:  # an unusable URL: never retried
-        raise PublishError(f"{fmt} webhook {shown}: {type(e).__name__}") from None
+        raise PublishError(f"{fmt} webhook: {type(e).__name__}: {shown}") from None
     return Delivery(shown, fmt, retrying.statistics.get("attempt_number", 1), response.status_code)
