@@ -259,5 +259,15 @@ def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Pat
     data, _ = make_cover(report, config)
     if data is None or (png.is_file() and png.read_bytes() == data):
         return None
-    write_atomic(png, data)
-    return png
+    return None if save_cover(png, data) else png
+
+
+def save_cover(path: Path, data: bytes) -> str | None:
+    """Write the cover atomically; a failed write is a warning (returned and logged), not an error."""
+    try:
+        write_atomic(path, data)
+    except OSError as e:
+        why = f"no cover image: cannot write {path}: {e.strerror or e}"
+        log.warning("%s", why)
+        return why
+    return None

@@ -14,7 +14,7 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
-from briefing.cover import cover_url, make_cover, redraw_cover
+from briefing.cover import cover_url, make_cover, redraw_cover, save_cover
 from briefing.errors import (
     CollectError,
     ConfigError,
@@ -36,7 +36,7 @@ from briefing.record import (
     record_path,
     write_pair,
 )
-from briefing.render import parse, render, section_text, write_atomic
+from briefing.render import parse, render, section_text
 from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
 from briefing.write import Writer, write_all
@@ -201,8 +201,9 @@ async def run_async(
     if writer.name != "offline" and label == "offline":
         raise _nothing_written(settings, record, report_path, markdown, now)
     cover_path = report_path.with_suffix(".png") if cover_png else None
-    if cover_path and cover_png:
-        write_atomic(cover_path, cover_png)
+    if cover_path and cover_png and (why := save_cover(cover_path, cover_png)):
+        cover_path, cover_warning, report.cover_image = None, why, settings.report.cover_image
+        markdown = render(report)  # the front matter names no cover that is not there
     # the old pair goes to .history/ also when a file appeared while the run was going
     old = write_pair(report_path, markdown, record, stamp=now)
     rec_path = record_path(report_path)

@@ -233,3 +233,18 @@ def test_headline_wraps_by_character_keeps_latin_words_and_ellipsises_line_two()
     assert d.textlength(lines[1], font=font) <= width
     lines = _wrap(d, "美联储启动储备管理购买Broadcoms", font, width, 2)
     assert lines == ["美联储启动储备管理购买", "Broadcoms"]  # the word moved whole
+
+
+def test_a_cover_that_cannot_be_written_is_a_warning_and_the_report_names_none(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "o"
+    (out / "2025-12-12.png").mkdir(parents=True)  # a folder where the cover should go
+    feeds = feeds_file(tmp_path)
+    r = CliRunner().invoke(
+        main, ["run", "--feeds", str(feeds), "--date", "2025-12-12", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.stderr
+    assert f"warning: no cover image: cannot write {out / '2025-12-12.png'}" in r.stderr
+    assert "coverImage" not in (out / "2025-12-12.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".2025")) == []
