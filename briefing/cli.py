@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -27,6 +28,7 @@ from briefing import __version__
 from briefing.config import Settings, load_settings
 from briefing.errors import BriefingError, EvalThresholdError
 from briefing.models import SECTIONS, FeedStatus
+from briefing.status import RunStatus
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -40,6 +42,29 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BriefingError as e:
             err.print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
             sys.exit(e.exit_code)
+
+    return wrapper
+
+
+def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print the run's one-line status (briefing/status.py) last on stderr, whatever the outcome."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        status = RunStatus()
+        code: int = 1
+        try:
+            result = fn(*args, status=status, **kwargs)
+            code = 0
+            return result
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+            raise
+        except KeyboardInterrupt:
+            code = 130
+            raise
+        finally:
+            err.print(status.line(code), markup=False, highlight=False, soft_wrap=True)
 
     return wrapper
 
@@ -114,13 +139,35 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 @click.option(
     "--force", is_flag=True, help="Replace an existing report (the old one goes to .history/)."
 )
+@click.option(
+    "--min-grounding",
+    type=float,
+    default=None,
+    help="Hold the report back (exit 8, draft under DIR/.held/) when the share of checkable "
+    "claims the sources support is below this (0–1); default feeds.yaml's min_grounding.",
+)
+@_with_status
 @_fail_cleanly
-def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> None:
+def run(
+    feeds_path: Path,
+    day: datetime | None,
+    out_dir: Path,
+    force: bool,
+    min_grounding: float | None,
+    status: RunStatus,
+) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
-    from briefing.pipeline import make_writer, run_async
+    from briefing.errors import ConfigError
+    from briefing.pipeline import GroundingHeld, make_writer, run_async
 
+    if day:
+        status.date = f"{day:%Y-%m-%d}"
+    if min_grounding is not None and not 0 <= min_grounding <= 1:
+        raise ConfigError(f"--min-grounding {min_grounding:g}: expected a share between 0 and 1")
     settings = load_settings(feeds_path)
+    status.date = f"{day or settings.today():%Y-%m-%d}"
     writer = make_writer(settings)
+    status.writer = writer.name
 
     progress, on_feed = _feed_progress(settings)
 
@@ -143,18 +190,33 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
                 soft_wrap=True,
             )
 
-    with progress:
-        summary = asyncio.run(
-            run_async(
-                settings,
-                day=_day(day),
-                out_dir=out_dir,
-                force=force,
-                writer=writer,
-                on_feed=on_feed,
-                on_stage=on_stage,
+    def on_warning(message: str) -> None:
+        err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
+    try:
+        with progress:
+            summary = asyncio.run(
+                run_async(
+                    settings,
+                    day=_day(day),
+                    out_dir=out_dir,
+                    force=force,
+                    writer=writer,
+                    on_feed=on_feed,
+                    on_stage=on_stage,
+                    on_warning=on_warning,
+                    min_grounding=min_grounding,
+                )
             )
-        )
+    except GroundingHeld as held:
+        s = held.summary
+        status.report, status.draft, status.writer = "held", s.report, s.writer
+        status.events, status.grounding = s.top, (s.grounding or {}).get("score")
+        for claim in (s.grounding or {}).get("unsupported", []):
+            err.print(Text(f"? {claim}", style="yellow"), soft_wrap=True)
+        raise
+    status.report, status.writer, status.events = str(summary.report), summary.writer, summary.top
+    status.grounding = (summary.grounding or {}).get("score")
     table = Table(title="briefing run", show_header=False, title_justify="left")
     table.add_row("feeds", f"{summary.feeds_ok} ok, {len(summary.feeds_failed)} failed")
     for name, error in summary.feeds_failed:
@@ -201,6 +263,13 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
     if not show_all:
         start, end = settings.window(_day(day))
         items = [i for i in items if i.published is None or start <= i.published <= end]
+        if outside := len(result.items) - len(items):
+            err.print(
+                f"{outside} of {len(result.items)} items fell outside the report window "
+                f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} and are not shown (--all keeps them)",
+                markup=False,
+                soft_wrap=True,
+            )
     if as_json:
         payload = {
             "items": [i.model_dump(mode="json") for i in items],

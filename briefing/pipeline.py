@@ -14,8 +14,15 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
-from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
-from briefing.evaluate import check, sources_from_items
+from briefing.errors import (
+    CollectError,
+    ConfigError,
+    EvalThresholdError,
+    ReportExistsError,
+    ReportFormatError,
+)
+from briefing.evaluate import Source, check, sources_from_items
+from briefing.memory import load_memory, recap
 from briefing.models import Event, FeedStatus, Report, Section
 from briefing.offline import OfflineWriter
 from briefing.rank import rank
@@ -67,11 +74,33 @@ class RunSummary:
     tokens: int = 0
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    top: int = 0
+    held: bool = (
+        False  # below --min-grounding: `report` is the draft under HELD, DIR/DATE.md untouched
+    )
 
 
-def _grounding(markdown: str, record: RunRecord) -> dict[str, Any]:
-    """The report checked against its own sources (shown in the closing summary, never published)."""
-    result = check(markdown, sources_from_items(record.items))
+HELD = ".held"  # where a draft held back by the grounding gate is kept, beside its record
+
+
+class GroundingHeld(EvalThresholdError):
+    """The grounding gate held the report back (exit 8); the draft and its record are under HELD."""
+
+    def __init__(self, summary: RunSummary, threshold: float) -> None:
+        g = summary.grounding or {}
+        super().__init__(
+            f"report held back: {g.get('score', 0):.0%} of {g.get('claims', 0)} checkable claims "
+            f"supported, below --min-grounding {threshold:.0%}; the draft is {summary.report} "
+            f"(DIR/DATE.md untouched)"
+        )
+        self.summary = summary
+
+
+def _grounding(markdown: str, record: RunRecord, extra: list[Source]) -> dict[str, Any]:
+    """The report checked against its own sources (shown in the closing summary, never published).
+
+    `extra`: the earlier sections that continued stories' 前情 lines refer to."""
+    result = check(markdown, sources_from_items(record.items) + extra)
     unsupported = [c.text for c in result.claims if c.verdict != "supported"]
     return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}
 
@@ -92,8 +121,13 @@ async def run_async(
     now: datetime | None = None,
     on_feed: Callable[[FeedStatus], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    min_grounding: float | None = None,
 ) -> RunSummary:
-    """collect → rank → write → render → save report and record → check grounding."""
+    """collect → rank (around it, the memory of earlier reports) → write → render → check → save.
+
+    Below `min_grounding` (else the settings' `min_grounding`) the report is held back: the draft
+    and its record go to DIR/.held/ and GroundingHeld is raised; DIR/DATE.md is not touched."""
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
@@ -112,17 +146,28 @@ async def run_async(
         failed = "; ".join(f"{e.feed}: {e.error}" for e in collected.errors[:5])
         raise CollectError(f"no items from any feed ({failed or 'all feeds empty'})")
     stage("rank")
-    ranked = rank(collected.items, settings, day=day, now=now)
+    memory = load_memory(out_dir, day, settings.memory.lookback_days)
+    for warning in memory.warnings:
+        (on_warning or (lambda _w: None))(warning)
+    ranked = memory.annotate(rank(memory.fresh(collected.items), settings, day=day, now=now))
     if not ranked.top:
         window = settings.window(day, now)
+        told = (
+            f" ({memory.dropped_items} published by earlier reports)"
+            if memory.dropped_items
+            else ""
+        )
         raise CollectError(
-            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}"
+            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}{told}"
         )
 
     stage("write")
     writer = writer or make_writer(settings)
     written, headline = await write_all(writer, ranked.top, ranked.rest)
-    analyses = [w.analysis for w in written]
+    analyses = [
+        w.analysis.model_copy(update={"recap": recap(e.previous)}) if e.previous else w.analysis
+        for w, e in zip(written, ranked.top, strict=True)
+    ]
     label = writer_label(writer, [a.writer for a in analyses])
     items, record_events = events_for_record(ranked.top, ranked.rest)
     report = Report(
@@ -160,17 +205,21 @@ async def run_async(
         events=record_events,
         sections=[w.provenance for w in written],
         calls=calls,
+        memory=memory.summary(),
     )
     stage("check")
-    record.grounding = _grounding(markdown, record)
+    record.grounding = _grounding(markdown, record, memory.sources(ranked.top))
+    threshold = settings.min_grounding if min_grounding is None else min_grounding
+    held = threshold is not None and record.grounding["score"] < threshold
 
     stage("save")
-    old = backup(report_path, now)  # also when a file appeared while the run was going
-    write_atomic(report_path, markdown)
+    target = out_dir / HELD / report_path.name if held else report_path
+    old = None if held else backup(report_path, now)  # also when a file appeared meanwhile
+    write_atomic(target, markdown)
     record.seconds = round(time.perf_counter() - started, 3)
-    rec_path = save_record(record, report_path)
-    return RunSummary(
-        report=report_path,
+    rec_path = save_record(record, target)
+    summary = RunSummary(
+        report=target,
         record=rec_path,
         feeds_ok=sum(1 for f in collected.feeds if f.ok),
         feeds_failed=[(e.feed, e.error) for e in collected.errors],
@@ -183,7 +232,12 @@ async def run_async(
         tokens=tokens,
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
+        top=len(ranked.top),
+        held=held,
     )
+    if held:
+        raise GroundingHeld(summary, threshold)  # type: ignore[arg-type]
+    return summary
 
 
 def run(settings: Settings, **kwargs: Any) -> RunSummary:

@@ -1,0 +1,290 @@
+"""Memory across days: what the earlier reports in the output folder already told the reader.
+
+There is no store to keep in sync: for each of the `memory.lookback_days` days before the report
+date, `OUT/DAY.record.json` says which items made up each top event and each 一般事件 line
+(the first `general_max` events after the top ones, as `pipeline.general_lines` picked them),
+and `OUT/DAY.md` — as the editors left it — gives the published titles and 投资启示. The report
+date's own files are never memory (re-running a day with `--force` is not "already published"),
+nor are `.history/` backups or `.held/` drafts (a held draft was never published).
+
+How it is used around `rank`:
+
+- `Memory.fresh(items)`: an item whose id, link or guid an earlier report published, or whose
+  title repeats a published title almost word for word, is left out before ranking, so an event
+  made only of published items cannot form and a continuing story is scored on what is new.
+- `Memory.annotate(ranked)`: a top event that tells an earlier story (its headlines overlap that
+  story's) is a continuation and carries `previous` (date, published title, earlier 投资启示);
+  a later event that tells an earlier story is not a 一般事件 line again.
+
+Failure policy: a missing or unreadable record, or a report that no longer parses, is a warning;
+the other file gives what it can (titles only, without a record), and the run goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from briefing.errors import RecordError, ReportFormatError
+from briefing.evaluate import Source
+from briefing.models import Event, Item, Previous, RankResult, Report
+from briefing.record import RunRecord, load_record, record_path
+from briefing.render import parse
+from briefing.sanitize import is_instruction, md_inline
+
+REPEAT = 0.8  # Dice over title features at or above which a headline repeats a published one
+STORY = 0.5  # share of the shorter headline's features at or above which two tell one story
+MIN_SHARED = 4  # fewer shared features than this is a shared theme (美联储, 美元), not a story
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[a-z][a-z']+|\d+(?:\.\d+)?%?")
+_NOISE = re.compile(r"【[^】]{0,8}】|\[[^\]]{0,8}\]|快讯|独家|突发|更新|\\")
+
+
+def features(title: str) -> frozenset[str]:
+    """CJK character bigrams, Latin words and numbers: what two headlines of one story share."""
+    text = _NOISE.sub(" ", unicodedata.normalize("NFKC", title).lower())
+    out = {run[k : k + 2] for run in _CJK.findall(text) for k in range(len(run) - 1)}
+    out |= set(_WORD.findall(text))
+    return frozenset(out)
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def _numbers(f: frozenset[str]) -> set[str]:
+    return {x for x in f if x[0].isdigit()}
+
+
+def _story(a: frozenset[str], b: frozenset[str]) -> float:
+    """Share of the shorter headline's features the other has; 0 when they are not one story.
+
+    Two headlines that both carry numbers and share none (沪指涨0.6%报3889点 vs 沪指跌0.4%报3873点)
+    are two days of a recurring report, not one story told again."""
+    shared = len(a & b)
+    if shared < MIN_SHARED or (_numbers(a) and _numbers(b) and not _numbers(a) & _numbers(b)):
+        return 0.0
+    return shared / min(len(a), len(b))
+
+
+def _link(link: str) -> str:
+    return link.strip().split("#", 1)[0].rstrip("/")
+
+
+def item_keys(item: Item) -> set[str]:
+    """The identities one published item is remembered by."""
+    keys = {f"id:{item.id}"}
+    if item.link.strip():
+        keys.add(f"link:{_link(item.link)}")
+    if item.guid.strip():
+        keys.add(f"guid:{item.guid.strip()}")
+    return keys
+
+
+@dataclass
+class Story:
+    """One story an earlier report told: a top event, or a 一般事件 line."""
+
+    day: date
+    title: str  # as published
+    top: bool
+    takeaway: str = ""
+    summary: str = ""
+    headlines: list[frozenset[str]] = field(
+        default_factory=list
+    )  # its titles and its items' titles
+
+
+@dataclass
+class Memory:
+    """What the earlier reports published; see the module docstring for how it is used."""
+
+    stories: list[Story] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+    dropped_items: int = 0
+    dropped_events: list[str] = field(default_factory=list)
+
+    def _published_title(self, title: str) -> bool:
+        f = features(title)
+        return any(_dice(f, h) >= REPEAT for s in self.stories for h in s.headlines)
+
+    def fresh(self, items: list[Item]) -> list[Item]:
+        """The items no earlier report published (by id, link, guid, or a repeated headline)."""
+        out = [i for i in items if not (item_keys(i) & self.keys or self._published_title(i.title))]
+        self.dropped_items += len(items) - len(out)
+        return out
+
+    def earlier(self, event: Event) -> Story | None:
+        """The earlier story this event tells: the most recent day, a top event before a line."""
+        mine = [features(t) for t in (event.title, *(i.title for i in event.items))]
+        best: tuple[date, bool, float] | None = None
+        found = None
+        for s in self.stories:
+            sim = max((_story(a, b) for a in mine for b in s.headlines), default=0.0)
+            if sim >= STORY and (best is None or (s.day, s.top, sim) > best):
+                best, found = (s.day, s.top, sim), s
+        return found
+
+    def annotate(self, ranked: RankResult) -> RankResult:
+        """Top continuations carry `previous`; a later event that retells an earlier story is dropped."""
+        top = []
+        for e in ranked.top:
+            s = self.earlier(e)
+            prev = (
+                Previous(date=s.day.isoformat(), title=s.title, takeaway=s.takeaway) if s else None
+            )
+            top.append(e.model_copy(update={"previous": prev}))
+        rest = []
+        for e in ranked.rest:
+            if self.earlier(e):
+                self.dropped_events.append(e.title)
+            else:
+                rest.append(e)
+        dropped = dict(ranked.dropped)
+        if self.dropped_items:
+            dropped["published"] = self.dropped_items
+        if self.dropped_events:
+            dropped["retold"] = len(self.dropped_events)
+        return RankResult(top=top, rest=rest, dropped=dropped)
+
+    def sources(self, events: Iterable[Event]) -> list[Source]:
+        """The earlier sections the continuations refer to, for checking their 前情 lines."""
+        out = []
+        for e in events:
+            if e.previous:
+                for s in self.stories:
+                    if s.day.isoformat() == e.previous.date and s.title == e.previous.title:
+                        text = f"{s.day.isoformat()}\n{s.title}\n{s.summary}"
+                        out.append(Source(name=f"{s.day.isoformat()}.md", text=text))
+                        break
+        return out
+
+    def summary(self) -> dict[str, object]:
+        """For the run record: which days were read and what they kept out."""
+        return {
+            "days": [d.isoformat() for d in self.days],
+            "published_items_left_out": self.dropped_items,
+            "retold_events_left_out": self.dropped_events,
+            "warnings": self.warnings,
+        }
+
+
+def recap(previous: Previous) -> str:
+    """The one line that tells the reader what came before (rendered as `> 前情：…`)."""
+    d = date.fromisoformat(previous.date)
+    return f"本报{d.month}月{d.day}日曾报道“{previous.title}”，以下为此后的新进展。"
+
+
+def published_general(record: RunRecord) -> list[int]:
+    """Indexes into record.events of the 一般事件 lines the run published (pipeline.general_lines' rule)."""
+    limit = int((record.settings.get("report") or {}).get("general_max", 15))
+    out: list[int] = []
+    for k, e in enumerate(record.events):
+        if len(out) >= limit:
+            break
+        if not e.top and not is_instruction(e.title):
+            out.append(k)
+    return out
+
+
+def _read_report(path: Path, warnings: list[str]) -> Report | None:
+    if not path.is_file():
+        return None
+    try:
+        return parse(path.read_text(encoding="utf-8")).report
+    except (OSError, UnicodeDecodeError, ReportFormatError) as e:
+        warnings.append(f"{path}: not readable as a report ({e}); remembered from its run record")
+        return None
+
+
+def _read_record(report_path: Path, warnings: list[str]) -> RunRecord | None:
+    if not (report_path.is_file() or record_path(report_path).exists()):
+        return None
+    try:
+        return load_record(report_path)
+    except RecordError as e:
+        warnings.append(f"{str(e).split(';')[0]}; {report_path.name} remembered by its titles only")
+        return None
+
+
+def _from_day(
+    day: date, report: Report | None, record: RunRecord | None
+) -> tuple[list[Story], set[str]]:
+    stories: list[Story] = []
+    keys: set[str] = set()
+    by_id = {i.id: i for i in record.items} if record else {}
+    published = [e for e in record.events if e.top] if record else []
+    general = [record.events[k] for k in published_general(record)] if record else []
+    shown = report.events if report else []
+    for k, e in enumerate(published):
+        items = [by_id[i] for i in e.items if i in by_id]
+        for i in items:
+            keys |= item_keys(i)
+        keys |= {f"id:{i}" for i in e.items}
+        a = shown[k] if len(shown) == len(published) else None
+        titles = [e.title, *(i.title for i in items)] + ([a.title] if a else [])
+        stories.append(
+            Story(
+                day=day,
+                title=a.title if a else md_inline(e.title),
+                top=True,
+                takeaway=a.takeaway if a else "",
+                summary=a.summary if a else "",
+                headlines=[features(t) for t in titles],
+            )
+        )
+    for e in general:
+        items = [by_id[i] for i in e.items if i in by_id]
+        for i in items:
+            keys |= item_keys(i)
+        keys |= {f"id:{i}" for i in e.items}
+        titles = [e.title, *(i.title for i in items)]
+        stories.append(
+            Story(
+                day=day,
+                title=md_inline(e.title),
+                top=False,
+                headlines=[features(t) for t in titles],
+            )
+        )
+    if report:  # what the editors left: titles the record does not know (edited, or no record)
+        known = {s.title for s in stories}
+        for a in [] if published else report.events:
+            stories.append(
+                Story(
+                    day=day,
+                    title=a.title,
+                    top=True,
+                    takeaway=a.takeaway,
+                    summary=a.summary,
+                    headlines=[features(a.title)],
+                )
+            )
+        for line in report.general:
+            if line not in known:
+                stories.append(Story(day=day, title=line, top=False, headlines=[features(line)]))
+    return stories, keys
+
+
+def load_memory(out_dir: Path, day: date, lookback_days: int) -> Memory:
+    """The stories and item identities of the reports of the `lookback_days` days before `day`."""
+    memory = Memory()
+    for back in range(1, lookback_days + 1):
+        d = day - timedelta(days=back)
+        path = out_dir / f"{d.isoformat()}.md"
+        report = _read_report(path, memory.warnings)
+        record = _read_record(path, memory.warnings)
+        if report is None and record is None:
+            continue
+        stories, keys = _from_day(d, report, record)
+        memory.stories += stories
+        memory.keys |= keys
+        memory.days.append(d)
+    return memory
