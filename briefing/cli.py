@@ -212,7 +212,9 @@ def run(
         s = held.summary
         status.report, status.draft, status.writer = "held", s.report, s.writer
         status.events, status.grounding = s.top, (s.grounding or {}).get("score")
-        for claim in (s.grounding or {}).get("unsupported", []):
+        unsupported = (s.grounding or {}).get("unsupported", [])
+        err.print(f"unsupported claims ({len(unsupported)}):", markup=False)
+        for claim in unsupported:
             err.print(Text(f"? {claim}", style="yellow"), soft_wrap=True)
         raise
     status.report, status.writer, status.events = str(summary.report), summary.writer, summary.top

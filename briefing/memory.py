@@ -39,6 +39,7 @@ from briefing.sanitize import is_instruction, md_inline
 REPEAT = 0.8  # Dice over title features at or above which a headline repeats a published one
 STORY = 0.5  # share of the shorter headline's features at or above which two tell one story
 MIN_SHARED = 4  # fewer shared features than this is a shared theme (美联储, 美元), not a story
+NAMED = 7  # this many shared features is a long name in common (提振消费专项行动): one story
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z][a-z']+|\d+(?:\.\d+)?%?")
@@ -69,7 +70,7 @@ def _story(a: frozenset[str], b: frozenset[str]) -> float:
     shared = len(a & b)
     if shared < MIN_SHARED or (_numbers(a) and _numbers(b) and not _numbers(a) & _numbers(b)):
         return 0.0
-    return shared / min(len(a), len(b))
+    return 1.0 if shared >= NAMED else shared / min(len(a), len(b))
 
 
 def _link(link: str) -> str:

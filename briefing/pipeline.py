@@ -86,12 +86,13 @@ HELD = ".held"  # where a draft held back by the grounding gate is kept, beside 
 class GroundingHeld(EvalThresholdError):
     """The grounding gate held the report back (exit 8); the draft and its record are under HELD."""
 
-    def __init__(self, summary: RunSummary, threshold: float) -> None:
+    def __init__(self, summary: RunSummary, threshold: float, report: Path) -> None:
         g = summary.grounding or {}
+        n = g.get("claims", 0)
         super().__init__(
-            f"report held back: {g.get('score', 0):.0%} of {g.get('claims', 0)} checkable claims "
-            f"supported, below --min-grounding {threshold:.0%}; the draft is {summary.report} "
-            f"(DIR/DATE.md untouched)"
+            f"report held back: grounding {g.get('score', 0):.2f} ({n - len(g.get('unsupported', []))} "
+            f"of {n} checkable claims supported) is below the min-grounding threshold {threshold:.2f}; "
+            f"the draft is {summary.report}, {report} was not written"
         )
         self.summary = summary
 
@@ -236,7 +237,7 @@ async def run_async(
         held=held,
     )
     if held:
-        raise GroundingHeld(summary, threshold)  # type: ignore[arg-type]
+        raise GroundingHeld(summary, threshold, report_path)  # type: ignore[arg-type]
     return summary
 
 
