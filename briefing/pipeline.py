@@ -18,16 +18,27 @@ from briefing.errors import (
     CollectError,
     ConfigError,
     EvalThresholdError,
+    NothingWrittenError,
     ReportExistsError,
     ReportFormatError,
 )
 from briefing.evaluate import Source, check, sources_from_items
 from briefing.memory import load_memory, recap
-from briefing.models import Event, FeedStatus, Report, Section
+from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
 from briefing.offline import OfflineWriter
 from briefing.rank import rank
-from briefing.record import Rerun, RunRecord, backup, events_for_record, load_record, save_record
-from briefing.render import parse, render, section_text, write_atomic
+from briefing.record import (
+    DRAFTS,
+    Rerun,
+    RunRecord,
+    check_out_dir,
+    events_for_record,
+    new_run_id,
+    record_path,
+    write_pair,
+)
+from briefing.render import parse, render, section_text
+from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
 from briefing.write import Writer, write_all
 
@@ -75,16 +86,11 @@ class RunSummary:
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
     top: int = 0
-    held: bool = (
-        False  # below --min-grounding: `report` is the draft under HELD, DIR/DATE.md untouched
-    )
-
-
-HELD = ".held"  # where a draft held back by the grounding gate is kept, beside its record
+    held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
 
 
 class GroundingHeld(EvalThresholdError):
-    """The grounding gate held the report back (exit 8); the draft and its record are under HELD."""
+    """The grounding gate held the report back (exit 8); the draft and its record are under DRAFTS."""
 
     def __init__(self, summary: RunSummary, threshold: float, report: Path) -> None:
         g = summary.grounding or {}
@@ -128,10 +134,11 @@ async def run_async(
     """collect → rank (around it, the memory of earlier reports) → write → render → check → save.
 
     Below `min_grounding` (else the settings' `min_grounding`) the report is held back: the draft
-    and its record go to DIR/.held/ and GroundingHeld is raised; DIR/DATE.md is not touched."""
+    and its record go to DIR/drafts/ and GroundingHeld is raised; DIR/DATE.md is not touched."""
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
+    check_day(day, settings, now)
     report_path = out_dir / f"{day.isoformat()}.md"
     if report_path.exists() and not force:
         raise ReportExistsError(
@@ -139,6 +146,7 @@ async def run_async(
         )
     if not settings.enabled_feeds:
         raise ConfigError("no enabled feeds in the configuration")
+    check_out_dir(out_dir)  # before a feed is fetched or a model paid for
     stage = on_stage or (lambda _s: None)
 
     stage("collect")
@@ -191,9 +199,12 @@ async def run_async(
             }
         },
     )
+    run_id = new_run_id(now, render(report))
+    report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
     record = RunRecord(
+        run_id=run_id,
         report=report_path.name,
         date=day.isoformat(),
         started_at=now,
@@ -211,34 +222,70 @@ async def run_async(
     stage("check")
     record.grounding = _grounding(markdown, record, memory.sources(ranked.top))
     threshold = settings.min_grounding if min_grounding is None else min_grounding
-    held = threshold is not None and record.grounding["score"] < threshold
 
     stage("save")
-    target = out_dir / HELD / report_path.name if held else report_path
-    old = None if held else backup(report_path, now)  # also when a file appeared meanwhile
-    write_atomic(target, markdown)
     record.seconds = round(time.perf_counter() - started, 3)
-    rec_path = save_record(record, target)
-    summary = RunSummary(
-        report=target,
-        record=rec_path,
+    if writer.name != "offline" and label == "offline":
+        raise _nothing_written(settings, record, report_path, markdown, now)
+    if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
+        draft = report_path.parent / DRAFTS / report_path.name
+        write_pair(draft, markdown, record, stamp=None)
+        held = _summary(draft, collected, record, ranked, calls, tokens, None)
+        held.held = True
+        raise GroundingHeld(held, threshold, report_path)
+    # the old pair goes to .history/ also when a file appeared while the run was going
+    old = write_pair(report_path, markdown, record, stamp=now)
+    return _summary(report_path, collected, record, ranked, calls, tokens, old)
+
+
+def _summary(
+    report: Path,
+    collected: CollectResult,
+    record: RunRecord,
+    ranked: RankResult,
+    calls: list[dict[str, Any]],
+    tokens: int,
+    backup: Path | None,
+) -> RunSummary:
+    return RunSummary(
+        report=report,
+        record=record_path(report),
         feeds_ok=sum(1 for f in collected.feeds if f.ok),
         feeds_failed=[(e.feed, e.error) for e in collected.errors],
-        items=len(items),
+        items=len(record.items),
         events=len(ranked.top) + len(ranked.rest),
-        writer=label,
+        writer=record.writer,
         seconds=record.seconds,
-        backup=old,
+        backup=backup,
         calls=len(calls),
         tokens=tokens,
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
         top=len(ranked.top),
-        held=held,
     )
-    if held:
-        raise GroundingHeld(summary, threshold, report_path)  # type: ignore[arg-type]
-    return summary
+
+
+def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
+    """A report date after today (in the configured zone) is a bad flag value, not an empty window."""
+    today = settings.today(now)
+    if day > today:
+        raise ConfigError(
+            f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in {settings.timezone})"
+        )
+
+
+def _nothing_written(
+    settings: Settings, record: RunRecord, report_path: Path, markdown: str, now: datetime
+) -> NothingWrittenError:
+    """Keep the offline draft (with its record) under OUT/drafts/, leave OUT/DATE.md alone, say so."""
+    draft = report_path.parent / DRAFTS / report_path.name
+    write_pair(draft, markdown, record, stamp=now)
+    reasons = [p.fallback_reason for p in record.sections if p.fallback_reason]
+    why = reasons[0] if reasons else "every event fell back to the offline writer"
+    return NothingWrittenError(
+        f"the configured LLM ({settings.llm.model}) wrote none of the {len(record.sections)} events "
+        f"({why}); {report_path} not written, the offline draft is in {draft}"
+    )
 
 
 def run(settings: Settings, **kwargs: Any) -> RunSummary:
@@ -280,19 +327,17 @@ async def rerun_async(
     now: datetime | None = None,
 ) -> RerunResult:
     """Rewrite one section of event N (1-based) in place; every other byte of the file stays."""
-    if not report.is_file():
-        raise ConfigError(f"{report}: report not found")
-    text = report.read_text(encoding="utf-8")
-    parsed = parse(text)
+    loaded = load_report(report, record=True)
+    text, parsed, record = loaded.text, loaded.parsed, loaded.record
+    assert record is not None
     if not 1 <= event <= len(parsed.report.events):
-        raise ReportFormatError(
-            f"{report}: no event {event}; the report has events 1–{len(parsed.report.events)}"
+        raise ConfigError(
+            f"--event {event}: no such event; {report} has events 1–{len(parsed.report.events)}"
         )
-    record = load_record(report)
     top = record.top_events()
     if event > len(top):
-        raise ReportFormatError(
-            f"{report}: event {event} is not in the run record (it has {len(top)} events)"
+        raise ConfigError(
+            f"--event {event}: not in the run record of {report} (it has {len(top)} events)"
         )
     settings = settings or settings_for_rerun(record, report)
     writer = writer or make_writer(settings)
@@ -314,12 +359,10 @@ async def rerun_async(
     stamp = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     old_copy = None
     if not dry_run and new_text != text:
-        if report.read_text(encoding="utf-8") != text:
+        if report.read_bytes() != loaded.raw:
             raise ReportFormatError(
                 f"{report} changed while the section was being written; nothing written"
             )
-        old_copy = backup(report, stamp)
-        write_atomic(report, new_text)
         calls, _ = _call_stats(writer)
         record.reruns.append(
             Rerun(
@@ -332,7 +375,7 @@ async def rerun_async(
                 calls=calls,
             )
         )
-        save_record(record, report)
+        old_copy = write_pair(report, loaded.encode(new_text), record, stamp=stamp)
     return RerunResult(
         report=report,
         event=event,
