@@ -423,6 +423,13 @@ def run(
             table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
         if len(g["unsupported"]) > 8:
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
+    if summary.memory and summary.memory["days"]:
+        m = summary.memory
+        table.add_row(
+            "memory",
+            f"left out {m['published_items_left_out']} published items, "
+            f"{len(m['retold_events_left_out'])} retold stories ({len(m['days'])} earlier reports)",
+        )
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
     if summary.backup:

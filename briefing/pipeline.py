@@ -86,6 +86,7 @@ class RunSummary:
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
     top: int = 0
+    memory: dict[str, Any] | None = None  # memory.Memory.summary()
     held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
 
 
@@ -262,6 +263,7 @@ def _summary(
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
         top=len(ranked.top),
+        memory=record.memory,
     )
 
 

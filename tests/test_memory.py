@@ -485,3 +485,24 @@ def test_collect_says_how_many_items_fell_outside_the_window() -> None:
     code, out, err = invoke("collect", "--feeds", str(FEEDS), "--json", "--date", DAY2)
     assert len(json.loads(out)["items"]) == 25
     assert "3 of 28 items fell outside the report window 2025-12-15 12:00 – 2025-12-17 00:00" in err
+
+
+def test_rerun_of_a_continued_story_keeps_its_recap_line(folder: Path) -> None:
+    path = folder / f"{DAY2}.md"
+    n = 1 + [e.title for e in report(folder, DAY2).events].index(CONTINUED)
+    before = path.read_text(encoding="utf-8")
+    path.write_text(
+        before.replace("商务部等部门12月16日公布", "编辑改过：商务部等部门12月16日公布", 1),
+        encoding="utf-8",
+    )
+    code, _, err = invoke("rerun", str(path), "--event", str(n), "--section", "summary")
+    assert code == 0, err
+    assert path.read_text(encoding="utf-8") == before  # the summary restored, the 前情 line kept
+    assert report(folder, DAY2).events[n - 1].recap == RECAP
+
+
+def test_the_closing_summary_says_what_the_memory_left_out(folder: Path) -> None:
+    code, _, err = run_day(folder, DAY2, "--force")
+    assert code == 0
+    table = " ".join(err.replace("│", " ").split())
+    assert "memory left out 15 published items, 1 retold stories (1 earlier reports)" in table
