@@ -31,8 +31,8 @@ from pathlib import Path
 
 from briefing.errors import RecordError, ReportFormatError
 from briefing.evaluate import Source
-from briefing.models import Event, Item, Previous, RankResult, Report
-from briefing.record import RunRecord, load_record, record_path
+from briefing.models import Event, EventAnalysis, Item, Previous, RankResult, Report
+from briefing.record import RecordEvent, RunRecord, load_record, record_path
 from briefing.render import parse
 from briefing.sanitize import is_instruction, md_inline
 
@@ -215,59 +215,44 @@ def _read_record(report_path: Path, warnings: list[str]) -> RunRecord | None:
         return None
 
 
+def _told(
+    day: date, event: RecordEvent, by_id: dict[str, Item], shown: EventAnalysis | None, top: bool
+) -> tuple[Story, set[str]]:
+    """One published event of the record, with its section as the report shows it (if known)."""
+    items = [by_id[i] for i in event.items if i in by_id]
+    keys = {f"id:{i}" for i in event.items}.union(*(item_keys(i) for i in items))
+    titles = [event.title, *(i.title for i in items), *([shown.title] if shown else [])]
+    story = Story(
+        day=day,
+        title=shown.title if shown else md_inline(event.title),
+        top=top,
+        takeaway=shown.takeaway if shown else "",
+        summary=shown.summary if shown else "",
+        headlines=[features(t) for t in titles],
+    )
+    return story, keys
+
+
 def _from_day(
     day: date, report: Report | None, record: RunRecord | None
 ) -> tuple[list[Story], set[str]]:
     stories: list[Story] = []
     keys: set[str] = set()
-    by_id = {i.id: i for i in record.items} if record else {}
-    published = [e for e in record.events if e.top] if record else []
-    general = [record.events[k] for k in published_general(record)] if record else []
-    shown = report.events if report else []
-    for k, e in enumerate(published):
-        items = [by_id[i] for i in e.items if i in by_id]
-        for i in items:
-            keys |= item_keys(i)
-        keys |= {f"id:{i}" for i in e.items}
-        a = shown[k] if len(shown) == len(published) else None
-        titles = [e.title, *(i.title for i in items)] + ([a.title] if a else [])
-        stories.append(
-            Story(
-                day=day,
-                title=a.title if a else md_inline(e.title),
-                top=True,
-                takeaway=a.takeaway if a else "",
-                summary=a.summary if a else "",
-                headlines=[features(t) for t in titles],
-            )
-        )
-    for e in general:
-        items = [by_id[i] for i in e.items if i in by_id]
-        for i in items:
-            keys |= item_keys(i)
-        keys |= {f"id:{i}" for i in e.items}
-        titles = [e.title, *(i.title for i in items)]
-        stories.append(
-            Story(
-                day=day,
-                title=md_inline(e.title),
-                top=False,
-                headlines=[features(t) for t in titles],
-            )
-        )
+    if record:
+        by_id = {i.id: i for i in record.items}
+        top = [e for e in record.events if e.top]
+        shown = report.events if report and len(report.events) == len(top) else [None] * len(top)
+        told = [_told(day, e, by_id, a, True) for e, a in zip(top, shown, strict=True)]
+        told += [
+            _told(day, record.events[k], by_id, None, False) for k in published_general(record)
+        ]
+        stories = [s for s, _ in told]
+        keys = set().union(*(k for _, k in told))
     if report:  # what the editors left: titles the record does not know (edited, or no record)
         known = {s.title for s in stories}
-        for a in [] if published else report.events:
-            stories.append(
-                Story(
-                    day=day,
-                    title=a.title,
-                    top=True,
-                    takeaway=a.takeaway,
-                    summary=a.summary,
-                    headlines=[features(a.title)],
-                )
-            )
+        for a in [] if record else report.events:
+            headlines = [features(a.title)]
+            stories.append(Story(day, a.title, True, a.takeaway, a.summary, headlines))
         for line in report.general:
             if line not in known:
                 stories.append(Story(day=day, title=line, top=False, headlines=[features(line)]))
