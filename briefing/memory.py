@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +41,8 @@ REPEAT = 0.8  # Dice over title features at or above which a headline repeats a 
 STORY = 0.5  # share of the shorter headline's features at or above which two tell one story
 MIN_SHARED = 4  # fewer shared features than this is a shared theme (美联储, 美元), not a story
 NAMED = 7  # this many shared features is a long name in common (提振消费专项行动): one story
+COMMON = 3  # a feature in this many remembered stories is boilerplate (同比增长, 措施)
+MIN_TITLE = 6  # characters a headline needs before its words alone identify it
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z][a-z']+|\d+(?:\.\d+)?%?")
@@ -54,21 +57,34 @@ def features(title: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _dice(a: frozenset[str], b: frozenset[str]) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
-
-
 def _numbers(f: frozenset[str]) -> set[str]:
-    return {x for x in f if x[0].isdigit()}
+    """The numbers that pin a story down: decimals, percentages, 100 and up except years."""
+    out = set()
+    for x in f:
+        if x[0].isdigit() and (
+            "." in x or "%" in x or (int(x) >= 100 and not 1900 <= int(x) <= 2100)
+        ):
+            out.add(x)
+    return out
 
 
-def _story(a: frozenset[str], b: frozenset[str]) -> float:
-    """Share of the shorter headline's features the other has; 0 when they are not one story.
+def _conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both carry numbers and share none (沪指涨0.6%报3889点 vs 沪指跌0.4%报3873点): two days of a
+    recurring report, or two firms' results, never one story told again."""
+    na, nb = _numbers(a), _numbers(b)
+    return bool(na and nb and not na & nb)
 
-    Two headlines that both carry numbers and share none (沪指涨0.6%报3889点 vs 沪指跌0.4%报3873点)
-    are two days of a recurring report, not one story told again."""
+
+def _repeat(a: frozenset[str], b: frozenset[str], shared: int) -> bool:
+    """The same headline again, give or take a tag or punctuation (Dice over features)."""
+    return 2 * shared >= REPEAT * (len(a) + len(b)) and not _conflict(a, b)
+
+
+def _story(a: frozenset[str], b: frozenset[str], common: set[str]) -> float:
+    """Share of the shorter headline's telling features the other has; 0 when not one story."""
+    a, b = a - common, b - common
     shared = len(a & b)
-    if shared < MIN_SHARED or (_numbers(a) and _numbers(b) and not _numbers(a) & _numbers(b)):
+    if shared < MIN_SHARED or _conflict(a, b):
         return 0.0
     return 1.0 if shared >= NAMED else shared / min(len(a), len(b))
 
@@ -77,9 +93,19 @@ def _link(link: str) -> str:
     return link.strip().split("#", 1)[0].rstrip("/")
 
 
+def title_key(title: str) -> str | None:
+    """A headline without tags, punctuation or spaces (the same words are the same headline);
+    None when too short to tell one story from another (快讯, Update)."""
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", title).lower())
+    key = "".join(ch for ch in text if ch.isalnum() or ch in ".%")
+    return f"title:{key}" if len(key) >= MIN_TITLE else None
+
+
 def item_keys(item: Item) -> set[str]:
     """The identities one published item is remembered by."""
     keys = {f"id:{item.id}"}
+    if key := title_key(item.title):
+        keys.add(key)
     if item.link.strip():
         keys.add(f"link:{_link(item.link)}")
     if item.guid.strip():
@@ -111,10 +137,38 @@ class Memory:
     days: list[date] = field(default_factory=list)
     dropped_items: int = 0
     dropped_events: list[str] = field(default_factory=list)
+    _heads: list[tuple[Story, frozenset[str]]] = field(default_factory=list, repr=False)
+    _postings: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _common: set[str] = field(default_factory=set, repr=False)
+
+    def _shared(self, f: frozenset[str]) -> Counter[int]:
+        """Published headlines (by index) sharing telling features with `f`, and how many: an
+        inverted index (stories are fixed once it is built), so a 10,000-item backlog is not
+        compared with every remembered headline, and boilerplate is left out of it."""
+        if not self._heads and self.stories:
+            self._heads = [(s, h) for s in self.stories for h in s.headlines]
+            seen: dict[str, set[int]] = defaultdict(set)
+            for k, s in enumerate(self.stories):
+                for h in s.headlines:
+                    for x in h:
+                        seen[x].add(k)
+            self._common = {x for x, ks in seen.items() if len(ks) >= COMMON}
+            postings: dict[str, list[int]] = defaultdict(list)
+            for k, (_, h) in enumerate(self._heads):
+                for x in h - self._common:
+                    postings[x].append(k)
+            self._postings = dict(postings)
+        counts: Counter[int] = Counter()
+        for x in f:
+            counts.update(self._postings.get(x, ()))
+        return counts
 
     def _published_title(self, title: str) -> bool:
+        key = title_key(title)
+        if key and key in self.keys:
+            return True
         f = features(title)
-        return any(_dice(f, h) >= REPEAT for s in self.stories for h in s.headlines)
+        return any(_repeat(f, h, len(f & h)) for h in (self._heads[k][1] for k in self._shared(f)))
 
     def fresh(self, items: list[Item]) -> list[Item]:
         """The items no earlier report published (by id, link, guid, or a repeated headline)."""
@@ -124,13 +178,15 @@ class Memory:
 
     def earlier(self, event: Event) -> Story | None:
         """The earlier story this event tells: the most recent day, a top event before a line."""
-        mine = [features(t) for t in (event.title, *(i.title for i in event.items))]
         best: tuple[date, bool, float] | None = None
         found = None
-        for s in self.stories:
-            sim = max((_story(a, b) for a in mine for b in s.headlines), default=0.0)
-            if sim >= STORY and (best is None or (s.day, s.top, sim) > best):
-                best, found = (s.day, s.top, sim), s
+        for t in dict.fromkeys((event.title, *(i.title for i in event.items))):
+            a = features(t)
+            for k in self._shared(a):
+                s, h = self._heads[k]
+                sim = _story(a, h, self._common)
+                if sim >= STORY and (best is None or (s.day, s.top, sim) > best):
+                    best, found = (s.day, s.top, sim), s
         return found
 
     def annotate(self, ranked: RankResult) -> RankResult:

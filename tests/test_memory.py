@@ -20,7 +20,7 @@ from conftest import ROOT
 from fakellm import FakeLLMServer, message_text
 
 from briefing.cli import main
-from briefing.memory import Memory, Story, features, item_keys, load_memory, recap
+from briefing.memory import Memory, Story, features, item_keys, load_memory, recap, title_key
 from briefing.models import Event, EventAnalysis, Impact, Item, Previous, Report
 from briefing.render import parse, render
 
@@ -337,6 +337,28 @@ def _event(*titles: str) -> Event:
 )
 def test_story_similarity(earlier: str, today: str, same: bool) -> None:
     assert (_memory(earlier).earlier(_event(today)) is not None) is same
+
+
+def test_boilerplate_shared_by_many_remembered_stories_is_not_evidence() -> None:
+    memory = _memory(
+        "湖北出台38条举措支持城市更新，目标2027年规模4362.6亿元",
+        "山西出台17条举措支持智能网联汽车，目标2028年规模4150.8亿元",
+        "河南出台24条举措支持现代农业，目标2030年规模1520.6亿元",
+    )
+    assert memory.earlier(_event("浙江出台17条举措支持城市更新，目标2028年规模1380.0亿元")) is None
+    assert memory.earlier(_event("湖北城市更新38条举措细则公布 4362.6亿元项目清单出炉")) is not None
+
+
+@pytest.mark.parametrize(
+    ("title", "key"),
+    [
+        ("【快讯】财政部：1-11月收入20.1万亿元", "title:财政部111月收入20.1万亿元"),
+        ("Fed  cuts rates!", "title:fedcutsrates"),
+        ("快讯：更新", None),
+    ],
+)
+def test_title_keys(title: str, key: str | None) -> None:
+    assert title_key(title) == key
 
 
 def test_an_item_is_published_by_id_link_guid_or_a_repeated_headline() -> None:
