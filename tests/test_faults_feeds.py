@@ -474,3 +474,20 @@ def test_a_changed_feed_setting_does_not_reuse_cached_items(
     assert [i["published"] for i in before["items"]] == ZONELESS_AS_UTC
     assert [i["published"] for i in after["items"]] == ZONELESS_AS_SHANGHAI
     assert ["If-None-Match" in r for r in server.requests["/zl"]] == [False, False]
+
+
+def test_parse_workers_give_what_threads_give(tmp_path: Path) -> None:
+    """A big run parses in forked workers; its items and errors are exactly the threads' ones."""
+    for name in ("hostile_text.xml", "gbk_undeclared.xml", "broken_salvage.xml", "broken.xml"):
+        (tmp_path / name).write_bytes(fixture(name))
+    feeds = [{"name": n, "url": n} for n in ("hostile_text.xml", "gbk_undeclared.xml")]
+    feeds += [{"name": n, "url": n} for n in ("broken_salvage.xml", "broken.xml", "missing.xml")]
+    outcomes = [run_collect(write_feeds(tmp_path, feeds, parse_processes=n))[:2] for n in (0, 2)]
+    assert outcomes[0] == outcomes[1]
+    code, payload = outcomes[1]
+    assert code == 0 and len(payload["items"]) == 4 + 3 + 4
+    assert [e["feed"] for e in payload["errors"]] == [
+        "broken_salvage.xml",
+        "broken.xml",
+        "missing.xml",
+    ]
