@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import threading
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import feedparser  # noqa: E402
 
-from briefing.collect import collect_async  # noqa: E402
+from briefing.collect import collect_async, parse_workers  # noqa: E402
 from briefing.config import CollectConfig, FeedConfig, Settings  # noqa: E402
 from briefing.models import CollectResult  # noqa: E402
 
@@ -153,10 +154,15 @@ class Server:
 
 
 def run(
-    label: str, feeds: list[FeedConfig], args: argparse.Namespace, cache: Path | None
+    label: str,
+    feeds: list[FeedConfig],
+    args: argparse.Namespace,
+    cache: Path | None,
+    **collect: object,
 ) -> float | None:
     """One collect with the default settings (but --timeout); prints a line, returns its CPU s."""
-    settings = Settings(feeds=feeds, cache_dir=cache, collect=CollectConfig(timeout=args.timeout))
+    config = CollectConfig(timeout=args.timeout, **collect)
+    settings = Settings(feeds=feeds, cache_dir=cache, collect=config)
     started, cpu = time.perf_counter(), time.process_time()
     try:
         result: CollectResult = asyncio.run(asyncio.wait_for(collect_async(settings), args.cap))
@@ -208,18 +214,17 @@ def main() -> None:
     print(
         f"collect bench: default concurrency {d.concurrency}, per host {d.per_host}; "
         f"feeds spread over {args.hosts} loopback hosts; {args.items} items per feed; "
-        f"timeout {args.timeout:g}s (shared machine: noisy figures)"
+        f"timeout {args.timeout:g}s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     feeds_needed = max(args.feeds, args.slow)
     with Server(args.hosts, feeds_needed, args.items) as server:
         slow = [server.url(k, f"/ok/{k}", args.slow_delay) for k in range(args.slow)]
         title = f"{args.slow} feeds × {args.slow_delay:g} s"
-        run(
-            f"{title}, ours",
-            [FeedConfig(name=f"源{k}", url=u) for k, u in enumerate(slow)],
-            args,
-            None,
-        )
+        slow_feeds = [FeedConfig(name=f"源{k}", url=u) for k, u in enumerate(slow)]
+        auto = parse_workers(None, len(slow_feeds))
+        run(f"{title}, ours (default: {auto} parse workers)", slow_feeds, args, None)
+        run(f"{title}, ours, parsing in threads", slow_feeds, args, None, parse_processes=0)
+        run(f"{title}, ours, 2 parse workers", slow_feeds, args, None, parse_processes=2)
         baseline(f"{title}, feedparser.parse × {args.slow} threads", slow)
 
         good = [
@@ -235,8 +240,9 @@ def main() -> None:
         run(f"{title}, healthy", good, args, None)
         run(f"{title}, + {len(bad)} hanging/500/404", bad + good, args, None)
         with tempfile.TemporaryDirectory() as tmp:
-            cold = run(f"{title}, cold cache (200 + ETag)", good, args, Path(tmp))
-            warm = run(f"{title}, warm cache (all 304)", good, args, Path(tmp))
+            # in threads, so that this process's CPU time is all of the parsing
+            cold = run(f"{title}, cold cache, threads", good, args, Path(tmp), parse_processes=0)
+            warm = run(f"{title}, warm cache (all 304)", good, args, Path(tmp), parse_processes=0)
         if cold and warm:
             print(
                 f"{'304 run CPU as a share of the cold run':<44} {warm / cold:6.0%}  (target ≤ 30%)"

@@ -4,9 +4,10 @@ The recipe per feed: bytes (fetch.py: HTTP with retries and conditional GET, or 
 file) → items (parse.py: feedparser, encoding, text, links, times). Up to `collect.concurrency`
 feeds at once (enough that 100 slow feeds do not wait in waves), at most `collect.per_host`
 requests to one host. On a 304 the items parsed last time are reused, not parsed again.
-Parsing is CPU-bound (feedparser is pure Python): from `PROCESS_POOL_MIN_FEEDS` feeds on, it runs
-in a small pool of forked processes (one per core, at most 4) so every core parses while the
-event loop keeps fetching; below that, or where fork is unavailable, in threads.
+Parsing is CPU-bound (feedparser is pure Python): from `PROCESS_POOL_MIN_FEEDS` feeds on, on a
+machine with idle cores, it runs in a small pool of forked processes (one per core, at most 4) so
+every core parses while the event loop keeps fetching; otherwise (or where fork is unavailable,
+or `collect.parse_processes: 0`) in threads.
 
 A feed that gave items only in part (broken XML salvaged, more items than `collect.max_items`) is
 `ok` and keeps its items, and is still listed in the errors with what happened. Nothing a feed
@@ -214,10 +215,23 @@ class _Run:
         return self.settings.collect.max_bytes
 
 
-def _parse_pool(workers: int | None, feeds: int) -> _ParsePool | None:
+def parse_workers(setting: int | None, feeds: int) -> int:
+    """How many forked parse workers a run gets: the setting, else one per idle core for a big run.
+
+    Extra processes only help when cores are idle; on a busy shared machine they split the same
+    share of CPU and add overhead, so by default a busy machine parses in threads.
+    """
+    if setting is not None:
+        return setting
+    cores = os.cpu_count() or 1
+    if feeds < PROCESS_POOL_MIN_FEEDS or cores < 2 or os.getloadavg()[0] >= cores / 2:
+        return 0
+    return min(cores, 4)
+
+
+def _parse_pool(setting: int | None, feeds: int) -> _ParsePool | None:
     """Forked parse workers for a big run, started now, before this run has threads of its own."""
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if feeds >= PROCESS_POOL_MIN_FEEDS else 0
+    workers = parse_workers(setting, feeds)
     if workers < 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     return _ParsePool(workers)
@@ -290,7 +304,12 @@ def _work(conn: Connection, parents_end: Connection) -> None:
         try:
             reply = (True, job())
         except Exception as e:
-            reply = (False, e if isinstance(e, FeedFailure) else FeedFailure(f"unexpected error: {type(e).__name__}"))
+            reply = (
+                False,
+                e
+                if isinstance(e, FeedFailure)
+                else FeedFailure(f"unexpected error: {type(e).__name__}"),
+            )
         conn.send(reply)
 
 

@@ -285,7 +285,9 @@ def test_report_keeps_its_permissions_and_the_record_hides_url_credentials(
         report = tmp_path / "out" / f"{DAY}.md"
         assert report.stat().st_mode & 0o777 != 0o600
         report.chmod(0o640)
-        assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out", "--force")[0] == 0
+        assert (
+            invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out", "--force")[0] == 0
+        )
     assert report.stat().st_mode & 0o777 == 0o640
     record = (tmp_path / "out" / f"{DAY}.record.json").read_text(encoding="utf-8")
     assert "s3cret-pw" not in record and "***@127.0.0.1" in record

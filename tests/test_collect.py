@@ -15,6 +15,7 @@ from feedserver import RSS, XML, FeedServer, Reply, serve
 from briefing.collect import collect, parse_retry_after, redact_url
 from briefing.config import CollectConfig, FeedConfig, Settings, load_settings
 from briefing.models import CollectResult, FeedStatus
+from briefing.secrets import strip_credentials, url_secrets
 
 FIXTURES = Path(__file__).parent / "fixtures" / "collect"
 
@@ -413,6 +414,28 @@ def test_secrets_in_a_feed_url_never_show(server: FeedServer, tmp_path: Path) ->
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "stripped", "secrets"),
+    [
+        ("https://example.com/rss.xml", "https://example.com/rss.xml", []),
+        (
+            "https://u:pass1234@example.com/rss?lang=zh",
+            "https://example.com/rss?lang=zh",
+            ["pass1234"],
+        ),
+        (
+            "https://example.com/rss?api_key=k-1234&lang=zh&token=t/56+78",
+            "https://example.com/rss?lang=zh",
+            ["t%2F56%2078", "t/56 78", "t/56+78", "k-1234"],
+        ),
+        ("https://example.com/rss?sig=ab", "https://example.com/rss", []),  # too short to scrub
+    ],
+)
+def test_strip_credentials_and_url_secrets(url: str, stripped: str, secrets: list[str]) -> None:
+    assert strip_credentials(url) == stripped
+    assert url_secrets(url) == secrets
 
 
 def test_no_feeds_and_an_empty_but_valid_feed(server: FeedServer, tmp_path: Path) -> None:
