@@ -14,7 +14,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from briefing.errors import ConfigError
-from briefing.secrets import redact_url
+from briefing.secrets import redact_url, remember_secret
 
 
 def _known_zone_name(v: str) -> str:
@@ -38,6 +38,7 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     timeout: float | None = Field(default=None, gt=0, le=120)
     lang: str | None = None
+    topic: str | None = None  # a rules.yaml topic id every item of this feed is about (rank)
     tz: str | None = None  # IANA zone of times the feed gives without one (default: UTC)
 
     @field_validator("tz")
@@ -236,6 +237,7 @@ def settings_from_dict(
     }
     if merged.get("OPENAI_API_KEY"):
         llm["api_key"] = merged["OPENAI_API_KEY"]
+        remember_secret(merged["OPENAI_API_KEY"])  # redact_text hides it from every line shown
     if merged.get("OPENAI_BASE_URL"):
         llm["base_url"] = merged["OPENAI_BASE_URL"]
     if merged.get("BRIEFING_MODEL"):

@@ -26,6 +26,26 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`]+""")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
+_KNOWN: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """A value (the API key) that must never be shown, wherever it turns up in a line."""
+    if value and len(value) >= 4:
+        _KNOWN.add(value)
+
+
+def redact_text(text: str) -> str:
+    """A line fit to show: URLs redacted, remembered secrets and Authorization values masked."""
+    text = _URL.sub(lambda m: redact_url(m.group(0)), text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+    for secret in _KNOWN:
+        text = text.replace(secret, "***")
+    return text
+
+
 def strip_credentials(url: str) -> str:
     """A URL with its secrets removed, not masked: what a feed's relative links may be resolved against."""
     try:
