@@ -75,6 +75,7 @@ class CollectConfig(BaseModel):
     per_host: int = Field(default=6, ge=1, le=512)  # requests in flight to one host
     max_items: int = Field(default=10_000, ge=1)  # items kept per feed
     max_bytes: int = Field(default=16 * 2**20, ge=1024)  # a response or file larger is not a feed
+    parse_processes: int | None = Field(default=None, ge=0, le=64)  # None: by feed and CPU count
     user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
 
 
