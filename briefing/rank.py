@@ -334,18 +334,19 @@ def follow_ups(
         )
         for t in top
     ]
+    top_figures, top_latest = [_figures(t) for t in top], [_latest(t) for t in top]
     joined: dict[int, list[_Candidate]] = defaultdict(list)
     keep: list[_Candidate] = []
     for r in rest:
         speakers = _speakers([d.item.title for d in r.members], rules, 2, _SPEECH)
-        figures = _figures(r)
+        figures, latest = _figures(r), _latest(r)
         best: tuple[int, int] | None = None
         for k, t in enumerate(top):
-            same_day = abs(_latest(t) - _latest(r)) <= _FOLLOW_UP_HOURS * 3600
+            same_day = abs(top_latest[k] - latest) <= _FOLLOW_UP_HOURS * 3600
             votes = 0
             if speakers & said[k] and same_day:
                 votes += 1
-            if figures & _figures(t) and (r.entities & t.entities or _cosine(r, t) >= _ECHO):
+            if figures & top_figures[k] and (r.entities & t.entities or _cosine(r, t) >= _ECHO):
                 votes += 1
             if votes and (best is None or votes > best[0]):
                 best = (votes, k)
