@@ -151,15 +151,18 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> 
     if root.meta.get("briefing.logging") and not verbose:
         return
     root.meta["briefing.logging"] = True
-    from rich.logging import RichHandler
+    handler: logging.Handler
+    if err.is_terminal:
+        from rich.logging import RichHandler
 
-    handler = RichHandler(console=err, show_path=False, markup=False)
+        handler = RichHandler(console=err, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # cron and pipes: one whole line per record, never wrapped to a terminal width
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_RedactSecrets())
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[handler],
-        force=True,
+        level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True
     )
     for noisy in ("httpx", "httpcore", "openai", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
