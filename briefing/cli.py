@@ -58,7 +58,14 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=self._stderr, highlight=False, markup=False, emoji=False)
+            class _Console(Console):
+                def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
+                    self.quiet = True
+                    _quiet_broken_pipe()
+
+            self._console = _Console(
+                stderr=self._stderr, highlight=False, markup=False, emoji=False
+            )
         return getattr(self._console, name)
 
 
@@ -100,7 +107,7 @@ class BriefingGroup(click.Group):
         except click.ClickException as e:
             hint = ""
             if isinstance(e, click.UsageError) and e.ctx is not None:
-                hint = f" (see '{e.ctx.command_path} --help')"
+                hint = f" (see '{' '.join(['briefing', *e.ctx.command_path.split()[1:]])} --help')"
             say(("error:", "bold red"), f" {_one_line(e.format_message())}{hint}")
             sys.exit(e.exit_code)
         except (click.Abort, KeyboardInterrupt):
@@ -131,6 +138,8 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BriefingError as e:
             say(("error:", "bold red"), f" {_one_line(e)}")
             sys.exit(e.exit_code)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
 
     return wrapper
 

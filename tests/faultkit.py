@@ -50,6 +50,18 @@ def morning(out: Path, *extra: str) -> Path:
     return out / f"{DAY}.md"
 
 
+_MORNING: dict[str, Path] = {}
+
+
+def morning_copy(out: Path, cache: Path) -> Path:
+    """A copy of one sample run made once per session (faster than a run per test)."""
+    if "out" not in _MORNING:
+        _MORNING["out"] = cache / "morning-out"
+        morning(_MORNING["out"])
+    shutil.copytree(_MORNING["out"], out)
+    return out / f"{DAY}.md"
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` (hidden ones too) with its bytes: what "nothing changed" compares."""
     if not folder.exists():
