@@ -59,7 +59,14 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=self._stderr, highlight=False, markup=False, emoji=False)
+            class _Console(Console):
+                def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
+                    self.quiet = True
+                    _quiet_broken_pipe()
+
+            self._console = _Console(
+                stderr=self._stderr, highlight=False, markup=False, emoji=False
+            )
         return getattr(self._console, name)
 
 
@@ -101,7 +108,7 @@ class BriefingGroup(click.Group):
         except click.ClickException as e:
             hint = ""
             if isinstance(e, click.UsageError) and e.ctx is not None:
-                hint = f" (see '{e.ctx.command_path} --help')"
+                hint = f" (see '{' '.join(['briefing', *e.ctx.command_path.split()[1:]])} --help')"
             say(("error:", "bold red"), f" {_one_line(e.format_message())}{hint}")
             sys.exit(e.exit_code)
         except (click.Abort, KeyboardInterrupt):
@@ -132,6 +139,8 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BriefingError as e:
             say(("error:", "bold red"), f" {_one_line(e)}")
             sys.exit(e.exit_code)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
 
     return wrapper
 
@@ -177,15 +186,18 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> 
     if root.meta.get("briefing.logging") and not verbose:
         return
     root.meta["briefing.logging"] = True
-    from rich.logging import RichHandler
+    handler: logging.Handler
+    if err.is_terminal:
+        from rich.logging import RichHandler
 
-    handler = RichHandler(console=err, show_path=False, markup=False)
+        handler = RichHandler(console=err, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # cron and pipes: one whole line per record, never wrapped to a terminal width
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_RedactSecrets())
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[handler],
-        force=True,
+        level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True
     )
     for noisy in ("httpx", "httpcore", "openai", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
