@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from briefing.grounding.corpus import Corpus, number_windows, subject_features
 from briefing.grounding.dates import date_ok, date_pool
-from briefing.grounding.facts import Facts, extract
+from briefing.grounding.facts import LABELS, Facts, extract
 from briefing.grounding.numbers import number_ok
 from briefing.grounding.text import compact, normalize, quote, split_clauses
 from briefing.rules import Rules
@@ -31,7 +31,7 @@ def clause_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str,
             for s in theirs.quantities
             if not any(s.value == q.value and q.same_unit(s) for q in mine.quantities)
         ]
-        for q in mine.quantities:
+        for q in (q for q in mine.quantities if q.unit not in LABELS):
             if not number_ok(q, theirs.quantities, set()) and (
                 r := [s for s in rivals if q.same_unit(s)]
             ):
@@ -92,9 +92,12 @@ def slot_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str, s
         if not feats:
             continue
         slots = corpus.slots(q)
-        own = [s for s in slots if s.quantity.value == q.value]
-        taken = {m.value for m in mine if m.same_unit(q)}
-        rivals = [s for s in slots if s.quantity.value not in taken]
+        own = [s for s in slots if number_ok(q, [s.quantity], set())]
+        rivals = [
+            s
+            for s in slots
+            if not any(number_ok(m, [s.quantity], set()) for m in mine if m.same_unit(q))
+        ]
         if not own or not rivals:
             continue
         stated = max(own, key=lambda s: s.wide.score(feats, rules))

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from briefing.grounding.dates import date_keys
 from briefing.grounding.directions import Direction, directions, mask_directions, strip_directions
-from briefing.grounding.facts import Facts, extract
+from briefing.grounding.facts import LABELS, Facts, extract
 from briefing.grounding.numbers import Quantity
 from briefing.grounding.text import (
     MASK,
@@ -27,6 +27,37 @@ from briefing.grounding.text import (
 from briefing.rules import Rules
 
 # -- what a number is about ------------------------------------------------------------------------
+
+# places a clause can be about; with the alias table's names, a clause about another one is not it
+PLACES = set(
+    "中国 美国 日本 英国 德国 法国 意大利 欧元区 欧盟 韩国 印度 加拿大 澳大利亚 俄罗斯 巴西 瑞士 香港 台湾 沙特".split()
+)
+NOT_SUBJECTS = {
+    "黄金",
+    "原油",
+    "美元",
+    "日元",
+    "人民币",
+    "比特币",
+    "欧元",
+    "铜",
+    "降息",
+    "加息",
+    "关税",
+    "购债",
+    "通胀",
+}
+
+# measures of one subject that differ by one word: a clause with the other word states another number
+_PAIRS = [("同比", "环比"), ("出口", "进口"), ("名义", "实际"), ("流入", "流出"), ("买入", "卖出"),
+          ("存款", "贷款"), ("增持", "减持"), ("上限", "下限"), ("最高", "最低")]  # fmt: skip
+_CONTRASTS = _PAIRS + [(b, a) for a, b in _PAIRS]
+
+
+def _labels(facts: Facts) -> set[tuple[str, object]]:
+    """The tenors and quarters a clause names (10年期, 三季度): what it is about, not an amount."""
+    return {(q.unit, q.value) for q in facts.quantities if q.unit in LABELS}
+
 
 # one-character words that say nothing about what a number is about
 _FILLER = set("的为至于在和与及将是了其较也从达约近超逾")
@@ -291,6 +322,11 @@ class Corpus:
                 break
         return out
 
+    def _subjects(self, text: str) -> set[str]:
+        """The places and named entities a clause is about (assets and concepts aside)."""
+        found = {p for p in PLACES if p in text}
+        return found | (self.rules.entities_in(text) - NOT_SUBJECTS)
+
     def weight(self, gram: str) -> float:
         """How much a shared bigram says that two clauses are about the same thing."""
         return self.idf.get(gram, self._idf_max)
@@ -311,19 +347,28 @@ class Corpus:
             return None
         w = self.weight
         total = sum(w(g) for g in grams)
+        labels = _labels(extract(clause, self.rules))
+        subjects = self._subjects(clause)
         hits = Counter(i for g in bigrams(strip_directions(clause)) for i in self.cindex.get(g, ()))
         best, best_score = None, 0.6
         for i, _ in hits.most_common(60):
             c = self.clauses[i]
             theirs = c.grams if numbers else c.context
             shared = grams & theirs
+            if any(a in grams and b in theirs and a not in theirs for a, b in _CONTRASTS):
+                continue  # 同比 is not 环比, 进口 is not 出口, whatever else they share
+            if labels and (other := _labels(c.facts)) and not labels & other:
+                continue  # 1年期 is not 5年期
+            if subjects and (other := self._subjects(c.prefix + c.text)) and not subjects & other:
+                continue  # 英国's 2年期 yield is not 美国's
             n = sum(w(g) for g in shared)
             inherited = sum(w(g) for g in (grams - shared) & c.before(numbers))
-            if (n + 0.5 * inherited) / total < cover:
+            if (n + inherited) / total < cover:
                 continue
             score = (
-                2 * n / (total + sum(w(g) for g in theirs))
-                + 0.3 * inherited / total
+                0.5 * n / total  # a claim restates part of a long clause: coverage, not only Dice
+                + 2 * n / (total + sum(w(g) for g in theirs))
+                + 0.25 * inherited / total
                 + 0.5 * context.get(c.sent, 0.0)
             )
             if score > best_score:

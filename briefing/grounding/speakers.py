@@ -35,7 +35,7 @@ _CJK = r"\u4e00-\u9fff"
 _DOT = re.compile(rf"[{_CJK}]{{1,4}}(?:[·・][{_CJK}]{{1,6}})+")
 _GLOSS = re.compile(rf"([{_CJK}]{{2,12}})\s*[(（]\s*([A-Za-z][A-Za-z .&'-]{{0,40}}?)\s*[)）]")
 _AFTER_TITLE = re.compile(
-    rf"\|([{_CJK}]{{2,4}}?)(?=表示|称|认为|指出|预计|警告|强调|透露|说|在|周|于|此前|曾|则|也|，|、|：|$)"
+    rf"\|([{_CJK}]{{2,4}}?)(?=表示|称|认为|指出|预计|警告|强调|透露|说|欢迎|坦言|在|周|于|此前|曾|则|也|，|、|：|$)"
 )
 _BEFORE_TITLE = re.compile(rf"([{_CJK}A-Za-z]{{2,12}})(?:的)?\|")
 _SUFFIX = re.compile(
@@ -107,11 +107,21 @@ def claim_names(phrase: str, corpus: Corpus, rules: Rules, skip: set[str]) -> li
     return sorted(n for n in found if not any(n != m and _key(n) in squash(m) for m in found))
 
 
-def _named(name: str, phrase: str, rules: Rules) -> bool:
-    if rules.entities.get(name) is not None or name in rules.entities_in(name):
-        if name in rules.entities_in(phrase):
-            return True
-    return _key(name) in squash(phrase)
+def _named(name: str, phrase: str, rules: Rules | None) -> bool:
+    """Whether a phrase names `name`: by alias, by its last part (阿什沃斯), or — for a name read off
+    a title (沙特能源大臣 → 沙特能源) — by every two characters of it (沙特阿拉伯能源大臣)."""
+    if rules is not None and name in rules.entities and name in rules.entities_in(phrase):
+        return True
+    key, low = _key(name), squash(phrase)
+    if key in low:
+        return True
+    chunks = [key[i : i + 2] for i in range(0, len(key) - 1, 2)]
+    return len(chunks) >= 2 and all(c in low for c in chunks)
+
+
+def unknown(name: str, corpus: Corpus) -> bool:
+    """A name no source has, in any of the ways `_named` accepts."""
+    return not any(_named(name, text, None) for text in corpus.squashed)
 
 
 def _source_phrase(sent: str, content: str) -> str | None:
@@ -156,3 +166,23 @@ def speaker_conflicts(body: str, corpus: Corpus, rules: Rules, skip: set[str]) -
     return [
         f"attributed to {'、'.join(missing)}, but the source attributes it to “{theirs}”: {quote(sent)}"
     ]
+
+
+def actor_conflicts(body: str, corpus: Corpus, rules: Rules, skip: set[str]) -> list[str]:
+    """Someone named doing what the source says someone else did (休·皮尔投下了决定票 where the
+    source says 贝利 did): checked only for claims without a reporting verb."""
+    text = compact(normalize(body))
+    if SAYS.search(text):
+        return []
+    clause = re.split(r"[，；：。,]", text)[0]
+    names = [n for n in claim_names(clause, corpus, rules, skip) if n in learned(corpus)]
+    if not names:
+        return []
+    src = corpus.best_clause(clause, corpus.sentence_coverage(body))
+    if src is None:
+        return []
+    around = src.prefix[-30:] + "，" + src.text
+    theirs = [n for n in names_in(src.text) if n in learned(corpus)]
+    if not theirs or _PRONOUN.match(src.text) or any(_named(n, around, rules) for n in names):
+        return []
+    return [f"{'、'.join(names)} named, but the source says {theirs[0]}: {quote(src.text)}"]

@@ -24,10 +24,11 @@ from briefing.grounding.entities import (
     unknown_names,
 )
 from briefing.grounding.facts import Facts, extract
+from briefing.grounding.invented import credit_conflicts, invented_names
 from briefing.grounding.negation import negation_conflicts
 from briefing.grounding.notamounts import ordinal_conflicts
 from briefing.grounding.numbers import number_hint, number_ok
-from briefing.grounding.speakers import speaker_conflicts
+from briefing.grounding.speakers import actor_conflicts, speaker_conflicts
 from briefing.grounding.text import quote, squash
 from briefing.rules import Rules
 
@@ -167,7 +168,16 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
     if factual:
         for name in unknown_names(claim.body, corpus, rules):
             fail("entity", f"name {quote(name)} is in no source")
-    for reason in speaker_conflicts(claim.body, corpus, rules, CONCEPTS | ASSETS | COUNTRIES):
+    for name in invented_names(claim.body, corpus, rules):
+        if not any(quote(name) in r for r in reasons):
+            fail("entity", f"name {quote(name)} is in no source")
+    for reason in credit_conflicts(claim.body, corpus):
+        fail("entity", reason)
+    skip = CONCEPTS | ASSETS | COUNTRIES
+    for reason in [
+        *speaker_conflicts(claim.body, corpus, rules, skip),
+        *actor_conflicts(claim.body, corpus, rules, skip),
+    ]:
         fail("speaker", reason)
     conflicts = clause_conflicts(claim.body, corpus, rules)
     conflicts += slot_conflicts(claim.body, corpus, rules)
