@@ -159,6 +159,20 @@ class Named(Protocol):
 
 
 @dataclass
+class Query:
+    """A claim clause as clause_score compares it."""
+
+    grams: set[str]
+    total: float
+    numbers: bool
+    labels: set[tuple[str, object]]
+    subjects: set[str]
+
+
+_CJK2 = re.compile(r"[\u4e00-\u9fff]{2}")
+
+
+@dataclass
 class Passage:
     source: str
     text: str
@@ -334,43 +348,70 @@ class Corpus:
     def best_clause(
         self, clause: str, context: dict[int, float], *, numbers: bool = True
     ) -> SourceClause | None:
-        """The source clause this claim clause restates: bigram Dice weighted by how rare each bigram
-        is, helped by how well its sentence matches the whole claim (so PPI's 环比上涨 is not taken
-        for CPI's 环比下降) and by the sentence before it (a subject stated once: "中国11月出口增长
-        5.9%，进口增长1.9%"). With `numbers=False` the match ignores numbers and dates and must
-        cover 60% of the rest."""
-        if numbers:
-            grams, cover = bigrams(strip_directions(clause)), 0.3
-        else:
-            grams, cover = bigrams(strip_directions(extract(clause, self.rules).context)), 0.6
-        if len(grams) < (1 if numbers else 4):  # "LPR为" alone cannot tell 1年期 from 5年期
+        """The source clause this claim clause restates (`clause_score`, best of those sharing a
+        bigram). With `numbers=False` the match ignores numbers and dates and must cover 60% of the
+        rest."""
+        query = self.query(clause, numbers)
+        if query is None:
             return None
-        w = self.weight
-        total = sum(w(g) for g in grams)
-        labels = _labels(extract(clause, self.rules))
-        subjects = self._subjects(clause)
         hits = Counter(i for g in bigrams(strip_directions(clause)) for i in self.cindex.get(g, ()))
         best, best_score = None, 0.6
         for i, _ in hits.most_common(60):
-            c = self.clauses[i]
-            theirs = c.grams if numbers else c.context
-            shared = grams & theirs
-            if any(a in grams and b in theirs and a not in theirs for a, b in _CONTRASTS):
-                continue  # 同比 is not 环比, 进口 is not 出口, whatever else they share
-            if labels and (other := _labels(c.facts)) and not labels & other:
-                continue  # 1年期 is not 5年期
-            if subjects and (other := self._subjects(c.prefix + c.text)) and not subjects & other:
-                continue  # 英国's 2年期 yield is not 美国's
-            n = sum(w(g) for g in shared)
-            inherited = sum(w(g) for g in (grams - shared) & c.before(numbers))
-            if (n + inherited) / total < cover:
-                continue
-            score = (
-                0.5 * n / total  # a claim restates part of a long clause: coverage, not only Dice
-                + 2 * n / (total + sum(w(g) for g in theirs))
-                + 0.25 * inherited / total
-                + 0.5 * context.get(c.sent, 0.0)
-            )
-            if score > best_score:
-                best, best_score = c, score
+            score = self.clause_score(query, self.clauses[i], context)
+            if score is not None and score > best_score:
+                best, best_score = self.clauses[i], score
         return best
+
+    def query(self, clause: str, numbers: bool) -> Query | None:
+        """A claim clause prepared for clause_score."""
+        facts = extract(clause, self.rules)
+        grams = bigrams(strip_directions(clause if numbers else facts.context))
+        if len(grams) < (1 if numbers else 4):  # "LPR为" alone cannot tell 1年期 from 5年期
+            return None
+        total = sum(self.weight(g) for g in grams)
+        return Query(grams, total, numbers, _labels(facts), self._subjects(clause))
+
+    def clause_score(self, q: Query, c: SourceClause, context: dict[int, float]) -> float | None:
+        """How well source clause `c` matches a claim clause: bigram Dice and coverage weighted by
+        how rare each bigram is, helped by how well its sentence matches the whole claim (so PPI's
+        环比上涨 is not taken for CPI's 环比下降) and by the sentence before it (a subject stated once:
+        "中国11月出口增长5.9%，进口增长1.9%"). None when they cannot be the same statement: a
+        minimal pair (同比/环比, 进口/出口, 沪铜/沪铝), another tenor (1年期/5年期), another place."""
+        w = self.weight
+        theirs = c.grams if q.numbers else c.context
+        before = c.before(q.numbers)
+        shared = q.grams & theirs
+        if self._contrast(q.grams, c, q.numbers):
+            return None
+        if q.labels and (other := _labels(c.facts)) and not q.labels & other:
+            return None
+        if q.subjects and (other := self._subjects(c.prefix + c.text)) and not q.subjects & other:
+            return None
+        n = sum(w(g) for g in shared)
+        inherited = sum(w(g) for g in (q.grams - shared) & before)
+        if (n + inherited) / q.total < (0.3 if q.numbers else 0.6):
+            return None
+        return (
+            0.5 * n / q.total  # a claim restates part of a long clause: coverage, not only Dice
+            + 2 * n / (q.total + sum(w(g) for g in theirs))
+            + 0.25 * inherited / q.total
+            + 0.5 * context.get(c.sent, 0.0)
+        )
+
+    def _contrast(self, mine: set[str], c: SourceClause, numbers: bool) -> bool:
+        """A bigram of the claim that another clause of the same source sentence has, where this
+        clause has one that differs from it by one character (沪铜 against 沪铝, 进口 against 出口,
+        同比 against 环比): the sentence itself tells the two apart."""
+        theirs = c.grams if numbers else c.context
+        if any(a in mine and b in theirs and a not in theirs for a, b in _CONTRASTS):
+            return True
+        siblings = set().union(
+            *(
+                s.grams if numbers else s.context
+                for i in self.sent_clauses.get(c.sent, ())
+                if (s := self.clauses[i]) is not c
+            )
+        )
+        missing = [a for a in (mine - theirs) & siblings if _CJK2.fullmatch(a)]
+        extra = [b for b in theirs - mine if _CJK2.fullmatch(b)]
+        return any((a[0] == b[0]) != (a[1] == b[1]) for a in missing for b in extra)

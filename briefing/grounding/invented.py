@@ -27,7 +27,9 @@ _CREDIT = re.compile(
 
 def invented_names(body: str, corpus: Corpus, rules: Rules) -> list[str]:
     """Name-like spans of the claim that no source names."""
-    return sorted(n for n in names_in(body) if not rules.entities_in(n) and unknown(n, corpus))
+    return sorted(
+        n for n in names_in(body, strict=True) if not rules.entities_in(n) and unknown(n, corpus)
+    )
 
 
 def credit_conflicts(body: str, corpus: Corpus) -> list[str]:

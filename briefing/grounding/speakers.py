@@ -62,8 +62,9 @@ def _detitled(text: str) -> str:
     return TITLE.sub("|", text)
 
 
-def names_in(text: str) -> set[str]:
-    """Name-like spans of one text (compacted), by the patterns of the module docstring."""
+def names_in(text: str, *, strict: bool = False) -> set[str]:
+    """Name-like spans of one text (compacted), by the patterns of the module docstring; `strict`
+    leaves out the words before a title, which are a name only most of the time (不及分析师预期)."""
     text = compact(normalize(text))
     plain = _detitled(text)
     out: set[str] = set()
@@ -76,7 +77,8 @@ def names_in(text: str) -> set[str]:
         if len(m.group(2)) >= 2:
             out.add(m.group(2).strip())
     out.update(m.group(1) for m in _AFTER_TITLE.finditer(plain))
-    out.update(m.group(1) for m in _BEFORE_TITLE.finditer(plain))
+    if not strict:
+        out.update(m.group(1) for m in _BEFORE_TITLE.finditer(plain))
     out.update(m.group(0) for m in _SUFFIX.finditer(text))
     return {n for n in out if len(n) >= 2 and n not in _NOT_NAMES}
 
