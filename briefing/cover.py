@@ -6,8 +6,8 @@ convention; 中性/分化 grey). The font is Noto Sans CJK SC from the `manimgx-
 (variable weight, OFL), or `report.cover_font`; nothing is downloaded.
 
 Deterministic: the same Report gives the same bytes (basic layout engine, no PNG metadata).
-Failure policy: a cover is decoration. A missing font or a failing draw logs one warning and
-gives no cover (the front matter then has no `coverImage`); it never fails a run.
+Failure policy: a cover is decoration. A missing font, a failing draw or write is one warning
+(run's on_warning, the log for a rerun) and gives no cover (the front matter then has no `coverImage`); it never fails a run.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def draw(report: Report, font: Path) -> bytes:
 
 
 def make_cover(report: Report, config: ReportConfig) -> tuple[bytes | None, str | None]:
-    """(PNG bytes, None), or (None, why) with one logged warning when there is no font or the draw fails."""
+    """(PNG bytes, None), or (None, why) when there is no font or the draw fails: the caller warns."""
     if not config.cover or not report.events:
         return None, None
     try:
@@ -247,7 +247,6 @@ def make_cover(report: Report, config: ReportConfig) -> tuple[bytes | None, str 
         why = f"no cover image: {e}"
     except Exception as e:  # a cover is decoration: never fail the run over one
         why = f"no cover image: drawing failed: {type(e).__name__}: {e}"
-    log.warning("%s", why)
     return None, why
 
 
@@ -256,18 +255,20 @@ def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Pat
     png = report_path.with_name(cover_name(report.date))
     if not (report.cover_image or "").endswith(png.name):
         return None
-    data, _ = make_cover(report, config)
-    if data is None or (png.is_file() and png.read_bytes() == data):
+    data, why = make_cover(report, config)
+    if data is not None and png.is_file() and png.read_bytes() == data:
         return None
-    return None if save_cover(png, data) else png
+    why = why or (save_cover(png, data) if data is not None else None)
+    if why:
+        log.warning("%s", why)
+        return None
+    return png
 
 
 def save_cover(path: Path, data: bytes) -> str | None:
-    """Write the cover atomically; a failed write is a warning (returned and logged), not an error."""
+    """Write the cover atomically; a failed write is a warning (what is returned), not an error."""
     try:
         write_atomic(path, data)
     except OSError as e:
-        why = f"no cover image: cannot write {path}: {e.strerror or e}"
-        log.warning("%s", why)
-        return why
+        return f"no cover image: cannot write {path}: {e.strerror or e}"
     return None

@@ -27,6 +27,7 @@ from briefing.cover import (
     font_path,
     key_figure,
     make_cover,
+    redraw_cover,
     stance_sign,
 )
 from briefing.pipeline import run
@@ -167,15 +168,19 @@ def test_missing_font_is_a_warning_and_no_cover_never_a_failed_run(tmp_path: Pat
 
 
 def test_a_file_that_is_not_a_font_is_a_failed_draw_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, sample
 ) -> None:
     bad = tmp_path / "bad.ttf"
     bad.write_text("not a font", encoding="utf-8")
-    report = parse((Path(__file__).parent / "golden" / "2025-12-12.md").read_text("utf-8")).report
+    report = parse(sample.report.read_text("utf-8")).report
+    png, why = make_cover(report, ReportConfig(cover_font=str(bad)))
+    assert png is None and why == "no cover image: drawing failed: OSError: unknown file format"
+    before = sample.cover.read_bytes()
+    report.events[0].impacts[0].stance = "利多"  # a change a rerun would redraw for
     with caplog.at_level(logging.WARNING, logger="briefing.cover"):
-        png, why = make_cover(report, ReportConfig(cover_font=str(bad)))
-    assert png is None and why and why.startswith("no cover image: drawing failed: OSError")
-    assert [r.getMessage() for r in caplog.records] == [why]
+        assert redraw_cover(sample.report, report, ReportConfig(cover_font=str(bad))) is None
+    assert [r.getMessage() for r in caplog.records] == [why]  # a rerun logs it, never fails
+    assert sample.cover.read_bytes() == before
 
 
 def test_cover_off_keeps_the_configured_cover_image(tmp_path: Path) -> None:
