@@ -515,3 +515,28 @@ def test_a_remote_cover_is_referenced_not_copied(tmp_path: Path, report: Path) -
     assert not (site / "source" / "images").exists()
     fm = front(site / "source/_posts/briefing-2025-12-12.md")
     assert fm["cover"] == fm["thumbnail"] == "https://img.example.org/2025/12-12.png"
+
+
+def test_a_report_held_by_the_grounding_gate_is_not_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakellm import FakeLLMServer
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hugo.toml").write_text('baseURL = "http://example.org/"\n', encoding="utf-8")
+    with Hook([(200, {}, "ok")]) as hook, FakeLLMServer() as llm:
+        for k, v in llm.env.items():  # the fake model's answers are not in any source
+            monkeypatch.setenv(k, v)
+        publish = {"sites": [{"dir": "site"}], "webhooks": [{"url": hook.url("/hook/x")}]}
+        feeds = feeds_file(tmp_path, publish)
+        code, out, err = invoke(
+            "run", "--feeds", str(feeds), "--date", "2025-12-12", "--out", str(tmp_path / "out"),
+            "--min-grounding", "0.9",
+        )  # fmt: skip
+    assert code == 8, err
+    assert "report held back" in err
+    assert hook.requests == [] and not (site / "content").exists()
+    assert not (tmp_path / "out" / "2025-12-12.md").exists()
+    draft = tmp_path / "out" / "drafts" / "2025-12-12.md"
+    assert draft.is_file() and draft.with_suffix(".png").is_file()  # the draft's cover beside it
