@@ -444,3 +444,15 @@ def test_no_feeds_and_an_empty_but_valid_feed(server: FeedServer, tmp_path: Path
     result = collect(settings_for(tmp_path, {"空": server.route("/empty", Reply(body=empty))}))
     assert (result.errors, result.items) == ([], [])
     assert (result.feeds[0].ok, result.feeds[0].items) == (True, 0)
+
+
+def test_the_old_cache_layout_is_removed(server: FeedServer, tmp_path: Path) -> None:
+    """Before 0.2 the cache kept raw bodies and full URLs (secrets included): they go."""
+    http = tmp_path / "cache" / "http"
+    http.mkdir(parents=True)
+    (http / "0123abcd.body").write_bytes(b"<rss>token=abc123</rss>")
+    (http / "0123abcd.json").write_text('{"url": "http://x/?token=abc123"}', encoding="utf-8")
+    url = server.route("/feed", Reply(body=fixture("rss20_utf8.xml"), etag='"v1"'))
+    collect(settings_for(tmp_path, {"x": url}))
+    assert not any("abc123" in p.read_text(encoding="utf-8") for p in http.iterdir())
+    assert [p.suffix for p in http.iterdir()] == [".json"]
