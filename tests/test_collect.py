@@ -10,23 +10,17 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from feedserver import RSS, XML, FeedServer, Reply, serve
+from feedserver import RSS, XML, FeedServer, Reply, fixture, serve
 
 from briefing.collect import collect, parse_retry_after, redact_url
 from briefing.config import CollectConfig, FeedConfig, Settings, load_settings
 from briefing.models import CollectResult, FeedStatus
 from briefing.secrets import strip_credentials, url_secrets
 
-FIXTURES = Path(__file__).parent / "fixtures" / "collect"
-
 
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
     yield from serve()
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def settings_for(tmp_path: Path, feeds: dict[str, str], **collect: float) -> Settings:

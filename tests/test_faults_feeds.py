@@ -22,20 +22,14 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from feedserver import FeedServer, Reply, serve
+from feedserver import FeedServer, Reply, fixture, serve
 
 from briefing.cli import main
-
-FIXTURES = Path(__file__).parent / "fixtures" / "collect"
 
 
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
     yield from serve()
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def write_feeds(tmp_path: Path, feeds: list[dict], **collect: object) -> Path:
