@@ -116,7 +116,7 @@ def direction_conflicts(body: str, corpus: Corpus) -> list[str]:
     context = corpus.sentence_coverage(body)
     for clause in split_clauses(compact(normalize(body))):
         mine = directions(clause)
-        src = corpus.best_clause(clause, context) if mine else None
+        src = corpus.best_clause(clause, context, singles=True) if mine else None
         for d in mine if src else []:
             theirs = [t for t in src.dirs if t.family == d.family]
             if not theirs:
