@@ -356,11 +356,12 @@ class Corpus:
         *,
         numbers: bool = True,
         singles: bool = False,
+        family: str | None = None,
     ) -> SourceClause | None:
         """The source clause this claim clause restates (`clause_score`, best of those sharing a
         bigram). With `numbers=False` the match ignores numbers and dates and must cover 60% of the
-        rest; with `singles`, only single clauses (a direction or an actor belongs to one).
-        """
+        rest; with `singles`, only single clauses (a direction or an actor belongs to one); with
+        `family`, only clauses with a direction word of that family (directions.py)."""
         query = self.query(clause, numbers)
         if query is None:
             return None
@@ -368,6 +369,8 @@ class Corpus:
         best, best_score = None, 0.6
         for i, _ in hits.most_common(60):
             if singles and not self.clauses[i].single:
+                continue
+            if family and not any(d.family == family for d in self.clauses[i].dirs):
                 continue
             score = self.clause_score(query, self.clauses[i], context)
             if score is not None and score > best_score:

@@ -111,14 +111,15 @@ def strip_directions(text: str) -> str:
 
 
 def direction_conflicts(body: str, corpus: Corpus) -> list[str]:
-    """Direction words of each claim clause against the source clause it restates."""
+    """Each direction word of a claim clause against the source clause that restates it and has a
+    word of the same family: "甲醇期货领跌" is compared with "甲醇期货逆势领涨", never with another
+    contract's "焦煤领跌"; a word the source itself uses in that place is never a contradiction."""
     out = []
     context = corpus.sentence_coverage(body)
     for clause in split_clauses(compact(normalize(body))):
-        mine = directions(clause)
-        src = corpus.best_clause(clause, context, singles=True) if mine else None
-        for d in mine if src else []:
-            theirs = [t for t in src.dirs if t.family == d.family]
+        for d in directions(clause):
+            src = corpus.best_clause(clause, context, singles=True, family=d.family)
+            theirs = [t for t in src.dirs if t.family == d.family] if src else []
             if not theirs:
                 continue
             left, right = squash(clause[: d.start])[::-1][:4], squash(clause[d.end :])[:4]
@@ -136,7 +137,7 @@ def direction_conflicts(body: str, corpus: Corpus) -> list[str]:
                 out.append(
                     f"direction “{d.word}” contradicts the source’s “{top[0].word}”: {quote(src.text)}"
                 )
-    return out
+    return list(dict.fromkeys(out))
 
 
 def stance_conflict(claim: Claim, corpus: Corpus, rules: Rules) -> str | None:
