@@ -133,7 +133,8 @@ def direction_conflicts(body: str, corpus: Corpus) -> list[str]:
 
             best = max(agree(t) for t in theirs)
             top = [t for t in theirs if agree(t) == best]
-            if all(t.polarity != d.polarity for t in top):
+            mine = _subject(clause, d)
+            if all(_as_seen(t, src.text, mine) != d.polarity for t in top):
                 out.append(
                     f"direction “{d.word}” contradicts the source’s “{top[0].word}”: {quote(src.text)}"
                 )
@@ -159,3 +160,41 @@ def stance_conflict(claim: Claim, corpus: Corpus, rules: Rules) -> str | None:
     if seen and not mine & set(seen):
         return f"stance “{claim.stance}” on {claim.asset} contradicts the source: {quote(next(iter(seen.values())))}"
     return None
+
+
+def _subject(text: str, d: Direction) -> str:
+    """The words a direction word moves: back to the previous direction word or clause start."""
+    before = text[: d.start]
+    cut = max([m.end() for m in _DIRECTION.finditer(before)] + [0]) if _DIRECTION else 0
+    return before[cut:]
+
+
+def _as_seen(t: Direction, text: str, subject: str) -> int:
+    """A source direction's polarity as it applies to the claim's subject: "美元兑日元跌" is the
+    yen rising, so for a claim about 日元 alone its polarity turns over."""
+    theirs = _subject(text, t)
+    if "兑" in theirs and "兑" not in subject:
+        base, quote_ccy = theirs.split("兑")[0][-2:], theirs.split("兑")[-1][:2]
+        if quote_ccy in subject and base not in subject:
+            return -t.polarity
+    return t.polarity
+
+
+def breadth_conflicts(body: str, corpus: Corpus) -> list[str]:
+    """"全线收涨" (everything moved one way) where the source sentence it restates says the moves
+    were mixed (涨跌互现, 分化) or moves both ways."""
+    text = compact(normalize(body))
+    if not any(d.family == "breadth" and d.polarity > 0 for d in directions(text)):
+        return []
+    cover = corpus.sentence_coverage(body)
+    sid = max(cover, key=lambda i: cover[i], default=None)
+    if sid is None or cover[sid] < 0.3:
+        return []
+    sent = corpus.sents[sid][1]
+    theirs = directions(compact(normalize(sent)))
+    mixed = [t for t in theirs if t.family == "breadth" and t.polarity < 0]
+    moves = {t.polarity for t in theirs if t.family == "move"}
+    if mixed or len(moves) > 1:
+        said = f"“{mixed[0].word}”" if mixed else "moves both ways"
+        return [f"“全线” where the source says {said}: {quote(sent)}"]
+    return []
