@@ -857,8 +857,8 @@ def publish(
         outcomes = publish_report(
             report,
             config,
-            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
-            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
+            sites=list(zip(sites, engines, strict=True)),
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]  # fmt: a Choice
             link=link,
         )
     elif settings and (config.sites or config.webhooks):
