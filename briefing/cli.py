@@ -795,7 +795,11 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
 )
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option(
-    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+    "--site",
+    "sites",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A static site folder; repeatable.",
 )
 @click.option(
     "--engine",
