@@ -75,7 +75,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def one_line(err: str) -> str:
     """The one error line; `run` ends with its status line after it (briefing/status.py)."""
     lines = err.strip().splitlines()
-    if len(lines) == 2 and re.fullmatch(r"briefing: date=\S+ report=\S+ .* exit=[1-9]\d*", lines[1]):
+    if len(lines) == 2 and re.fullmatch(
+        r"briefing: date=\S+ report=\S+ .* exit=[1-9]\d*", lines[1]
+    ):
         lines = lines[:1]
     assert len(lines) == 1, err
     return lines[0]
