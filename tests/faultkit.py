@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def one_line(err: str) -> str:
+    """The one error line; `run` ends with its status line after it (briefing/status.py)."""
     lines = err.strip().splitlines()
+    if len(lines) == 2 and re.fullmatch(
+        r"briefing: date=\S+ report=\S+ .* exit=[1-9]\d*", lines[1]
+    ):
+        lines = lines[:1]
     assert len(lines) == 1, err
     return lines[0]
 
