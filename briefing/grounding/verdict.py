@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from briefing.grounding.attribution import clause_conflicts, slot_conflicts
 from briefing.grounding.claims import Claim
 from briefing.grounding.compare import comparison_conflicts
-from briefing.grounding.corpus import Corpus
+from briefing.grounding.corpus import Corpus, Passage
 from briefing.grounding.dates import date_ok, date_pool
 from briefing.grounding.directions import (
     breadth_conflicts,
@@ -108,6 +108,21 @@ def _across_languages(facts: Facts, names: set[str], corpus: Corpus, rules: Rule
         ):
             return i
     return None
+
+
+def _coverage_floor(facts: Facts, best: Passage | None, corpus: Corpus, rules: Rules) -> float:
+    """COVERAGE_MIN, or 0.3 for a free paraphrase whose every amount (one at least) is in the best
+    passage: "以5票对4票的投票结果决定降息" for "以 5 比 4 的微弱多数投票决定"."""
+    if best is None or not facts.quantities:
+        return COVERAGE_MIN
+    pool = [
+        q
+        for i in range(best.span[0], best.span[1] + 1)
+        for q in corpus.sentence_facts(i).quantities
+    ]
+    return (
+        0.3 if all(q.unit and number_ok(q, pool, set()) for q in facts.quantities) else COVERAGE_MIN
+    )
 
 
 def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
@@ -205,10 +220,11 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
             f"matched across languages by its numbers and names: {corpus.sources[crossed].name}: "
             f"{quote(corpus.sources[crossed].text, 160)}"
         )
-    elif factual and (best is None or best.coverage < COVERAGE_MIN):
+    elif factual and (best is None or best.coverage < _coverage_floor(facts, best, corpus, rules)):
         fail(
             "coverage",
-            f"no source passage covers this claim (best overlap {best.coverage if best else 0:.2f} < {COVERAGE_MIN})",
+            f"no source passage covers this claim (best overlap {best.coverage if best else 0:.2f} "
+            f"< {_coverage_floor(facts, best, corpus, rules)})",
         )
     if not factual and not reasons and not facts.checkable and not names:
         reasons.append("opinion: nothing checkable")
