@@ -10,7 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from briefing.grounding.attribution import clause_conflicts, slot_conflicts
+from briefing.grounding.attribution import (
+    before_value_conflicts,
+    clause_conflicts,
+    slot_conflicts,
+)
 from briefing.grounding.claims import Claim
 from briefing.grounding.compare import comparison_conflicts
 from briefing.grounding.corpus import Corpus, Passage
@@ -201,6 +205,7 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
         fail("speaker", reason)
     conflicts = clause_conflicts(claim.body, corpus, rules)
     conflicts += slot_conflicts(claim.body, corpus, rules)
+    conflicts += before_value_conflicts(claim.body, corpus, rules)
     for kind, token, reason in conflicts:
         if not any(quote(token) in r for r in reasons):  # said once is enough
             fail(kind, reason)
