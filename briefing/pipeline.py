@@ -14,13 +14,31 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
-from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
-from briefing.evaluate import check, sources_from_items
-from briefing.models import Event, FeedStatus, Report, Section
+from briefing.errors import (
+    CollectError,
+    ConfigError,
+    EvalThresholdError,
+    NothingWrittenError,
+    ReportExistsError,
+    ReportFormatError,
+)
+from briefing.evaluate import Source, check, sources_from_items
+from briefing.memory import load_memory, recap
+from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
 from briefing.offline import OfflineWriter
 from briefing.rank import rank
-from briefing.record import Rerun, RunRecord, backup, events_for_record, load_record, save_record
-from briefing.render import parse, render, section_text, write_atomic
+from briefing.record import (
+    DRAFTS,
+    Rerun,
+    RunRecord,
+    check_out_dir,
+    events_for_record,
+    new_run_id,
+    record_path,
+    write_pair,
+)
+from briefing.render import parse, render, section_text
+from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
 from briefing.write import Writer, write_all
 
@@ -67,11 +85,30 @@ class RunSummary:
     tokens: int = 0
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    top: int = 0
+    memory: dict[str, Any] | None = None  # memory.Memory.summary()
+    held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
 
 
-def _grounding(markdown: str, record: RunRecord) -> dict[str, Any]:
-    """The report checked against its own sources (shown in the closing summary, never published)."""
-    result = check(markdown, sources_from_items(record.items))
+class GroundingHeld(EvalThresholdError):
+    """The grounding gate held the report back (exit 8); the draft and its record are under DRAFTS."""
+
+    def __init__(self, summary: RunSummary, threshold: float, report: Path) -> None:
+        g = summary.grounding or {}
+        n = g.get("claims", 0)
+        super().__init__(
+            f"report held back: grounding {g.get('score', 0):.2f} ({n - len(g.get('unsupported', []))} "
+            f"of {n} checkable claims supported) is below the min-grounding threshold {threshold:.2f}; "
+            f"the draft is {summary.report}, {report} was not written"
+        )
+        self.summary = summary
+
+
+def _grounding(markdown: str, record: RunRecord, extra: list[Source]) -> dict[str, Any]:
+    """The report checked against its own sources (shown in the closing summary, never published).
+
+    `extra`: the earlier sections that continued stories' 前情 lines refer to."""
+    result = check(markdown, sources_from_items(record.items) + extra)
     unsupported = [c.text for c in result.claims if c.verdict != "supported"]
     return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}
 
@@ -92,11 +129,17 @@ async def run_async(
     now: datetime | None = None,
     on_feed: Callable[[FeedStatus], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    min_grounding: float | None = None,
 ) -> RunSummary:
-    """collect → rank → write → render → save report and record → check grounding."""
+    """collect → rank (around it, the memory of earlier reports) → write → render → check → save.
+
+    Below `min_grounding` (else the settings' `min_grounding`) the report is held back: the draft
+    and its record go to DIR/drafts/ and GroundingHeld is raised; DIR/DATE.md is not touched."""
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
+    check_day(day, settings, now)
     report_path = out_dir / f"{day.isoformat()}.md"
     if report_path.exists() and not force:
         raise ReportExistsError(
@@ -104,6 +147,7 @@ async def run_async(
         )
     if not settings.enabled_feeds:
         raise ConfigError("no enabled feeds in the configuration")
+    check_out_dir(out_dir)  # before a feed is fetched or a model paid for
     stage = on_stage or (lambda _s: None)
 
     stage("collect")
@@ -112,17 +156,28 @@ async def run_async(
         failed = "; ".join(f"{e.feed}: {e.error}" for e in collected.errors[:5])
         raise CollectError(f"no items from any feed ({failed or 'all feeds empty'})")
     stage("rank")
-    ranked = rank(collected.items, settings, day=day, now=now)
+    memory = load_memory(out_dir, day, settings.memory.lookback_days)
+    for warning in memory.warnings:
+        (on_warning or (lambda _w: None))(warning)
+    ranked = memory.annotate(rank(memory.fresh(collected.items), settings, day=day, now=now))
     if not ranked.top:
         window = settings.window(day, now)
+        told = (
+            f" ({memory.dropped_items} published by earlier reports)"
+            if memory.dropped_items
+            else ""
+        )
         raise CollectError(
-            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}"
+            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}{told}"
         )
 
     stage("write")
     writer = writer or make_writer(settings)
     written, headline = await write_all(writer, ranked.top, ranked.rest)
-    analyses = [w.analysis for w in written]
+    analyses = [
+        w.analysis.model_copy(update={"recap": recap(e.previous)}) if e.previous else w.analysis
+        for w, e in zip(written, ranked.top, strict=True)
+    ]
     label = writer_label(writer, [a.writer for a in analyses])
     items, record_events = events_for_record(ranked.top, ranked.rest)
     report = Report(
@@ -145,9 +200,12 @@ async def run_async(
             }
         },
     )
+    run_id = new_run_id(now, render(report))
+    report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
     record = RunRecord(
+        run_id=run_id,
         report=report_path.name,
         date=day.isoformat(),
         started_at=now,
@@ -160,29 +218,75 @@ async def run_async(
         events=record_events,
         sections=[w.provenance for w in written],
         calls=calls,
+        memory=memory.summary(),
     )
     stage("check")
-    record.grounding = _grounding(markdown, record)
+    record.grounding = _grounding(markdown, record, memory.sources(ranked.top))
+    threshold = settings.min_grounding if min_grounding is None else min_grounding
 
     stage("save")
-    old = backup(report_path, now)  # also when a file appeared while the run was going
-    write_atomic(report_path, markdown)
     record.seconds = round(time.perf_counter() - started, 3)
-    rec_path = save_record(record, report_path)
+    if writer.name != "offline" and label == "offline":
+        raise _nothing_written(settings, record, report_path, markdown, now)
+    if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
+        draft = report_path.parent / DRAFTS / report_path.name
+        write_pair(draft, markdown, record, stamp=None)
+        held = _summary(draft, collected, record, ranked, calls, tokens, None)
+        held.held = True
+        raise GroundingHeld(held, threshold, report_path)
+    # the old pair goes to .history/ also when a file appeared while the run was going
+    old = write_pair(report_path, markdown, record, stamp=now)
+    return _summary(report_path, collected, record, ranked, calls, tokens, old)
+
+
+def _summary(
+    report: Path,
+    collected: CollectResult,
+    record: RunRecord,
+    ranked: RankResult,
+    calls: list[dict[str, Any]],
+    tokens: int,
+    backup: Path | None,
+) -> RunSummary:
     return RunSummary(
-        report=report_path,
-        record=rec_path,
+        report=report,
+        record=record_path(report),
         feeds_ok=sum(1 for f in collected.feeds if f.ok),
         feeds_failed=[(e.feed, e.error) for e in collected.errors],
-        items=len(items),
+        items=len(record.items),
         events=len(ranked.top) + len(ranked.rest),
-        writer=label,
+        writer=record.writer,
         seconds=record.seconds,
-        backup=old,
+        backup=backup,
         calls=len(calls),
         tokens=tokens,
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
+        top=len(ranked.top),
+        memory=record.memory,
+    )
+
+
+def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
+    """A report date after today (in the configured zone) is a bad flag value, not an empty window."""
+    today = settings.today(now)
+    if day > today:
+        raise ConfigError(
+            f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in {settings.timezone})"
+        )
+
+
+def _nothing_written(
+    settings: Settings, record: RunRecord, report_path: Path, markdown: str, now: datetime
+) -> NothingWrittenError:
+    """Keep the offline draft (with its record) under OUT/drafts/, leave OUT/DATE.md alone, say so."""
+    draft = report_path.parent / DRAFTS / report_path.name
+    write_pair(draft, markdown, record, stamp=now)
+    reasons = [p.fallback_reason for p in record.sections if p.fallback_reason]
+    why = reasons[0] if reasons else "every event fell back to the offline writer"
+    return NothingWrittenError(
+        f"the configured LLM ({settings.llm.model}) wrote none of the {len(record.sections)} events "
+        f"({why}); {report_path} not written, the offline draft is in {draft}"
     )
 
 
@@ -225,19 +329,17 @@ async def rerun_async(
     now: datetime | None = None,
 ) -> RerunResult:
     """Rewrite one section of event N (1-based) in place; every other byte of the file stays."""
-    if not report.is_file():
-        raise ConfigError(f"{report}: report not found")
-    text = report.read_text(encoding="utf-8")
-    parsed = parse(text)
+    loaded = load_report(report, record=True)
+    text, parsed, record = loaded.text, loaded.parsed, loaded.record
+    assert record is not None
     if not 1 <= event <= len(parsed.report.events):
-        raise ReportFormatError(
-            f"{report}: no event {event}; the report has events 1–{len(parsed.report.events)}"
+        raise ConfigError(
+            f"--event {event}: no such event; {report} has events 1–{len(parsed.report.events)}"
         )
-    record = load_record(report)
     top = record.top_events()
     if event > len(top):
-        raise ReportFormatError(
-            f"{report}: event {event} is not in the run record (it has {len(top)} events)"
+        raise ConfigError(
+            f"--event {event}: not in the run record of {report} (it has {len(top)} events)"
         )
     settings = settings or settings_for_rerun(record, report)
     writer = writer or make_writer(settings)
@@ -259,12 +361,10 @@ async def rerun_async(
     stamp = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     old_copy = None
     if not dry_run and new_text != text:
-        if report.read_text(encoding="utf-8") != text:
+        if report.read_bytes() != loaded.raw:
             raise ReportFormatError(
                 f"{report} changed while the section was being written; nothing written"
             )
-        old_copy = backup(report, stamp)
-        write_atomic(report, new_text)
         calls, _ = _call_stats(writer)
         record.reruns.append(
             Rerun(
@@ -277,7 +377,7 @@ async def rerun_async(
                 calls=calls,
             )
         )
-        save_record(record, report)
+        old_copy = write_pair(report, loaded.encode(new_text), record, stamp=stamp)
     return RerunResult(
         report=report,
         event=event,

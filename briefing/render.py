@@ -88,6 +88,7 @@ def render(report: Report) -> str:
 _FM = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 _H2 = re.compile(r"^##[ \t]+(.*?)[ \t]*\r?$", re.M)
 _TIME = re.compile(r"^事件时间[：:][ \t]*(.*?)[ \t]*\r?$", re.M)
+_RECAP = re.compile(r"\A\s*^>[ \t]*前情[：:][ \t]*(.*?)[ \t]*\r?$", re.M)
 _INSIGHT = re.compile(r"^###[ \t]*深度解读.*$", re.M)
 _IMPACT = re.compile(r"^###[ \t]*影响[ \t]*\r?$", re.M)
 _TAKEAWAY = re.compile(r"^>[ \t]*投资启示[：:][ \t]*(.*?)[ \t]*\r?$", re.M)
@@ -139,8 +140,12 @@ def _parse_event(
     ins = need(_INSIGHT, "### 深度解读 & 洞察", t.end())
     imp = need(_IMPACT, "### 影响", ins.end())
     tk = need(_TAKEAWAY, "> 投资启示：", imp.end())
+    rc = _RECAP.match(
+        text[t.end() : ins.start()]
+    )  # a continued story: the line right after the time
+    summary_start = t.end() + rc.end() if rc else t.end()
     spans = {
-        "summary": _strip_span(text, t.end(), ins.start()),
+        "summary": _strip_span(text, summary_start, ins.start()),
         "insight": _strip_span(text, ins.end(), imp.start()),
         "impact": _strip_span(text, imp.end(), tk.start()),
         "takeaway": tk.span(1),
@@ -159,6 +164,7 @@ def _parse_event(
         insight=text[slice(*spans["insight"])],
         impacts=impacts,
         takeaway=tk.group(1),
+        recap=rc.group(1) if rc else None,
     )
     return analysis, spans
 
@@ -224,8 +230,8 @@ def parse(text: str) -> Parsed:
     return Parsed(report=report, text=text, spans=spans)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename: readers see the old file or the new, never half."""
+def stage_atomic(path: Path, data: str | bytes) -> Path:
+    """The whole new content in a synced temp file beside `path`, ready for os.replace; removed on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -236,11 +242,21 @@ def write_atomic(path: Path, text: str) -> None:
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder and rename: readers see the old file or the new, never half."""
+    tmp = stage_atomic(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
