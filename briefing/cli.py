@@ -262,7 +262,7 @@ REPORT_CODES = (
         "briefing run --feeds feeds.yaml --out output",
         f"{COMMON_CODES}\n  3 no feed readable · 4 report exists · 5 not a report · 6 record problem\n"
         "  7 the configured LLM wrote nothing · 8 below a score threshold · 9 cannot write output\n"
-        "  141 stdout closed early (| head)",
+        "  10 publishing failed (the report stays written) · 141 stdout closed early (| head)",
     ),
 )
 @click.version_option(__version__, "-V", "--version", prog_name="briefing")
@@ -318,7 +318,8 @@ def _run_asyncio(coro: Any) -> Any:
         "briefing run --date 2025-12-12 --out output --force",
         f"{COMMON_CODES}\n  3 no feed readable · 4 DIR/DATE.md exists (use --force)\n"
         "  7 the configured LLM wrote none of the events (draft kept in DIR/drafts/)\n"
-        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)",
+        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)\n"
+        "  10 written, but a publish: target failed",
     )
 )
 @feeds_option
@@ -444,10 +445,28 @@ def run(
         )
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
+    if summary.cover:
+        table.add_row("cover", str(summary.cover))
     if summary.backup:
         table.add_row("previous", str(summary.backup))
+    for o in summary.published:
+        mark = ("✓", "green") if o.ok else ("✗", "red")
+        table.add_row("publish", styled(mark, f" {o.target}: {o.detail}"))
     err.print(table)
     out.print(str(summary.report))
+    if summary.published:
+        status.published = (
+            len(summary.published) - len(summary.publish_failed),
+            len(summary.published),
+        )
+    if summary.publish_failed:
+        from briefing.errors import PublishError
+
+        failed = summary.publish_failed
+        raise PublishError(
+            f"report written, but publishing failed for {len(failed)} of {len(summary.published)} "
+            f"targets: {failed[0].detail}"
+        )
 
 
 @main.command(
@@ -766,3 +785,98 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
                 )
             out.print(table)
         out.rule()
+
+
+@main.command(
+    epilog=_epilog(
+        'briefing publish output/2025-12-12.md --site ../blog --webhook "$FEISHU_HOOK" --format feishu',
+        f"{REPORT_CODES}\n  10 a site or webhook failed (after retries; the token never shown)",
+    )
+)
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option(
+    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["hugo", "hexo", "jekyll"]),
+    default=None,
+    help="The site's engine (default: detected from its files).",
+)
+@click.option("--webhook", "webhooks", multiple=True, help="A chat webhook URL; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "feishu", "dingtalk", "wecom", "slack"]),
+    default="json",
+    show_default=True,
+    help="The webhook's message format.",
+)
+@click.option(
+    "--secret",
+    default=None,
+    envvar="BRIEFING_WEBHOOK_SECRET",
+    help="The bot's 加签 signing secret (Feishu, DingTalk); env BRIEFING_WEBHOOK_SECRET.",
+)
+@click.option("--link", default=None, help="The post's public URL for messages ({date}, {slug}).")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default="feeds.yaml",
+    show_default=True,
+    help="Read publish: settings (and, with no --site/--webhook, its targets) from here if it exists.",
+)
+@_fail_cleanly
+def publish(
+    report: Path,
+    sites: tuple[Path, ...],
+    engine: str | None,
+    webhooks: tuple[str, ...],
+    fmt: str,
+    secret: str | None,
+    link: str | None,
+    feeds_path: Path,
+) -> None:
+    """Put a report into static sites and send it to chat webhooks; exit 10 when a target fails."""
+    from briefing.config import PublishConfig, load_settings
+    from briefing.errors import ConfigError, PublishError
+    from briefing.publish import publish_configured, publish_report
+    from briefing.publish.sites import detect_engine
+    from briefing.secrets import redact_webhook, remember_secret, remember_webhook
+
+    settings = load_settings(feeds_path) if feeds_path.is_file() else None
+    config = settings.publish if settings else PublishConfig()
+    remember_secret(secret)
+    for url in webhooks:
+        remember_webhook(url)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--webhook {redact_webhook(url)}: not an http(s) URL")
+    if sites or webhooks:
+        engines = [engine or detect_engine(s) for s in sites]  # a bad --site fails before anything
+        outcomes = publish_report(
+            report,
+            config,
+            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
+            link=link,
+        )
+    elif settings and (config.sites or config.webhooks):
+        outcomes = publish_configured(report, settings)
+    else:
+        raise ConfigError(
+            "nothing to publish to: pass --site DIR or --webhook URL (or configure publish:)"
+        )
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.ok or len(failed) > 1:  # a single failure is the error line itself
+            mark = ("✓", "green") if o.ok else ("✗", "red")
+            err.print(styled(mark, f" {o.target}: {o.detail}"), soft_wrap=True)
+        if o.post:
+            click.echo(str(o.post))
+    if failed:
+        raise PublishError(
+            failed[0].detail
+            if len(failed) == 1
+            else f"{len(failed)} of {len(outcomes)} targets failed"
+        )

@@ -14,6 +14,7 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
+from briefing.cover import cover_url, make_cover, redraw_cover, save_cover
 from briefing.errors import (
     CollectError,
     ConfigError,
@@ -85,9 +86,16 @@ class RunSummary:
     tokens: int = 0
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    cover: Path | None = None
+    cover_warning: str | None = None
+    published: list[Any] = field(default_factory=list)  # publish.Outcome, one per target
     top: int = 0
     memory: dict[str, Any] | None = None  # memory.Memory.summary()
     held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
+
+    @property
+    def publish_failed(self) -> list[Any]:
+        return [o for o in self.published if not o.ok]
 
 
 class GroundingHeld(EvalThresholdError):
@@ -200,6 +208,11 @@ async def run_async(
             }
         },
     )
+    cover_png, cover_warning = make_cover(report, settings.report)  # first: front matter names it
+    if cover_warning:
+        (on_warning or (lambda _w: None))(cover_warning)
+    if cover_png:
+        report.cover_image = cover_url(settings.report, day)
     run_id = new_run_id(now, render(report))
     report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
@@ -231,12 +244,24 @@ async def run_async(
     if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
         draft = report_path.parent / DRAFTS / report_path.name
         write_pair(draft, markdown, record, stamp=None)
+        if cover_png:  # the draft names its cover as the report would: beside it
+            save_cover(draft.with_suffix(".png"), cover_png)
         held = _summary(draft, collected, record, ranked, calls, tokens, None)
         held.held = True
         raise GroundingHeld(held, threshold, report_path)
+    cover_path = report_path.with_suffix(".png") if cover_png else None
+    unsaved = cover_path and cover_png and save_cover(cover_path, cover_png)
+    if unsaved:
+        cover_path, cover_warning, report.cover_image = None, unsaved, settings.report.cover_image
+        markdown = render(report)  # the front matter names no cover that is not there
     # the old pair goes to .history/ also when a file appeared while the run was going
     old = write_pair(report_path, markdown, record, stamp=now)
-    return _summary(report_path, collected, record, ranked, calls, tokens, old)
+    if unsaved:  # only now: when the pair cannot be written either, its error says it all
+        (on_warning or (lambda _w: None))(unsaved)
+    summary = _summary(report_path, collected, record, ranked, calls, tokens, old)
+    summary.cover, summary.cover_warning = cover_path, cover_warning
+    summary.published = await _publish(report_path, settings, stage)  # after writing, never undoing
+    return summary
 
 
 def _summary(
@@ -265,6 +290,18 @@ def _summary(
         top=len(ranked.top),
         memory=record.memory,
     )
+
+
+async def _publish(
+    report_path: Path, settings: Settings, stage: Callable[[str], None]
+) -> list[Any]:
+    """The written report to feeds.yaml's `publish:` targets; failures are outcomes, never undo the report."""
+    if not (settings.publish.sites or settings.publish.webhooks):
+        return []
+    from briefing.publish import publish_configured
+
+    stage("publish")
+    return await asyncio.to_thread(publish_configured, report_path, settings)
 
 
 def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
@@ -378,6 +415,7 @@ async def rerun_async(
             )
         )
         old_copy = write_pair(report, loaded.encode(new_text), record, stamp=stamp)
+        redraw_cover(report, parse(new_text).report, settings.report)
     return RerunResult(
         report=report,
         event=event,
