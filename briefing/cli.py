@@ -56,6 +56,11 @@ feeds_option = click.option(
     show_default=True,
     help="The feeds configuration.",
 )
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Ask the model even when the answer cache has this exact request.",
+)
 date_option = click.option(
     "--date",
     "day",
@@ -114,13 +119,16 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 @click.option(
     "--force", is_flag=True, help="Replace an existing report (the old one goes to .history/)."
 )
+@no_cache_option
 @_fail_cleanly
-def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> None:
+def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool, no_cache: bool) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
-    from briefing.pipeline import make_writer, run_async
+    from briefing.pipeline import run_async
 
     settings = load_settings(feeds_path)
-    writer = make_writer(settings)
+    if no_cache:
+        settings.llm.cache = False
+    writer_name = "llm" if settings.llm.configured else "offline"  # made at the write stage
 
     progress, on_feed = _feed_progress(settings)
 
@@ -131,12 +139,12 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
                 progress.update(task.id, total=1, completed=1)
         if stage != "collect":
             what = (
-                f"{settings.report.top} events with the {writer.name} writer"
+                f"{settings.report.top} events with the {writer_name} writer"
                 if stage == "write"
                 else ""
             )
             progress.add_task(what, total=None, stage=stage)
-        if stage == "write" and writer.name == "offline":
+        if stage == "write" and writer_name == "offline":
             err.print(
                 "[yellow]offline writer:[/] no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
                 "sources' own sentences and the rules table (the front matter says writer: offline)",
@@ -150,7 +158,6 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
                 day=_day(day),
                 out_dir=out_dir,
                 force=force,
-                writer=writer,
                 on_feed=on_feed,
                 on_stage=on_stage,
             )
@@ -162,7 +169,9 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     table.add_row("items", str(summary.items))
     table.add_row("events", f"{summary.events} (top 3 written by the {summary.writer} writer)")
     if summary.calls:
-        table.add_row("LLM", f"{summary.calls} calls, {summary.tokens} tokens")
+        cached = f" ({summary.cached} from the answer cache)" if summary.cached else ""
+        cost = f", cost {summary.cost:.4f}" if summary.cost is not None else ""
+        table.add_row("LLM", f"{summary.calls} calls{cached}, {summary.tokens} tokens{cost}")
     for reason in summary.fallbacks:
         table.add_row("", f"[yellow]offline fallback[/]: {reason}")
     if summary.grounding:
@@ -294,27 +303,38 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
     "--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产."
 )
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
+@no_cache_option
 @_fail_cleanly
-def rerun(report: Path, event: int, section: str, instruction: str | None, dry_run: bool) -> None:
+def rerun(
+    report: Path, event: int, section: str, instruction: str | None, dry_run: bool, no_cache: bool
+) -> None:
     """Regenerate one section of one event in place, from the run record's sources; other edits stay."""
     from briefing.pipeline import rerun as do_rerun
 
     result = do_rerun(
-        report, event=event, section=section, instruction=instruction, dry_run=dry_run
-    )  # type: ignore[arg-type]
+        report,
+        event=event,
+        section=section,  # type: ignore[arg-type]
+        instruction=instruction,
+        dry_run=dry_run,
+        use_cache=not no_cache,
+    )
+    by = f"the {result.writer} writer" + (f" (model {result.model})" if result.model else "")
     if result.writer == "offline" and instruction:
         err.print(
             "[yellow]offline writer:[/] --instruction needs an LLM; the section was regenerated from the rules",
             soft_wrap=True,
         )
     if dry_run:
+        err.print(f"event {event} {section}: written by {by}; dry run, nothing saved", markup=False)
         out.print(result.diff or "(no change)", markup=False, highlight=False)
         return
     if result.old == result.new:
         err.print(f"event {event} {section}: unchanged")
     else:
         err.print(
-            f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}"
+            f"event {event} {section}: rewritten by {by}; previous version {result.backup}",
+            markup=False,
         )
     out.print(str(result.report))
 

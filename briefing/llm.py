@@ -44,6 +44,14 @@ from tenacity import (
 
 from briefing.config import LLMConfig, ResponseFormat
 from briefing.errors import AnalysisError, LLMError
+from briefing.llm_cache import (
+    AnswerCache,
+    BudgetExceeded,
+    TokenBudget,
+    cache_key,
+    cost_of,
+    estimate_tokens,
+)
 from briefing.llm_prompts import clip as _clip
 from briefing.llm_prompts import fence_safe, prompts_dir, render_prompt
 from briefing.llm_wire import (
@@ -101,11 +109,16 @@ class CallRecord(BaseModel):
     seconds: float = 0.0
     raw: str | None = None  # the last answer as the model gave it
     error: str | None = None
+    cached: bool = False  # answered from the answer cache: no request, nothing spent
+    cost: float | None = None  # from llm.prices, when the model has a price
 
 
 def prompt_sha256(messages: list[BaseMessage]) -> str:
     """Hash of the rendered messages (roles and text), so a run record can tell prompts apart."""
-    wire = convert_to_openai_messages(messages)
+    return _sha256(convert_to_openai_messages(messages))
+
+
+def _sha256(wire: Any) -> str:
     return hashlib.sha256(
         json.dumps(wire, ensure_ascii=False, sort_keys=True).encode("utf-8")
     ).hexdigest()
@@ -282,6 +295,11 @@ def _check(message: BaseMessage, schema: type[T]) -> tuple[T | None, str, str]:
     if not raw.strip():
         refusal = meta.get("refusal")
         return None, "empty", f"回答为空{'（拒绝：' + str(refusal)[:200] + '）' if refusal else ''}"
+    return check_raw(raw, schema)
+
+
+def check_raw(raw: str, schema: type[T]) -> tuple[T | None, str, str]:
+    """A raw answer's JSON validated against `schema`: (value, "", "") or (None, json|schema, error)."""
     try:
         data = parse_json(raw)
     except json.JSONDecodeError as e:
@@ -325,14 +343,36 @@ async def ask_json(
     purpose: str,
     formats: FormatMemory | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
+    cache: AnswerCache | None = None,
+    budget: TokenBudget | None = None,
 ) -> tuple[T, CallRecord]:
-    """Ask until the answer validates against `schema`; see the module docstring for the two loops."""
+    """Ask until the answer validates against `schema`; see the module docstring for the two loops.
+
+    With a `cache`, an identical earlier answer is returned without a request (record.cached) and a
+    new valid answer is stored; with a `budget`, an attempt that could pass it is not sent.
+    """
     formats = formats or FormatMemory(config.response_format)
+    wire = convert_to_openai_messages(messages)
     record = CallRecord(
         purpose=purpose,
         model=str(getattr(model, "model_name", None) or config.model),
-        prompt_sha256=prompt_sha256(messages),
+        prompt_sha256=_sha256(wire),
     )
+    key = None
+    if cache is not None:
+        key = cache_key(
+            endpoint=endpoint(config),
+            model=record.model,
+            messages=wire,
+            schema=schema.model_json_schema(),
+            config=config,
+        )
+        if (hit := cache.get(key)) is not None:
+            value, kind, _ = check_raw(hit["raw"], schema)
+            if not kind:  # an entry the schema (or its validators) no longer accepts is a miss
+                record.cached, record.raw, record.mode = True, hit["raw"], str(hit.get("mode", ""))
+                record.cost = 0.0 if record.model in config.prices else None
+                return value, record  # type: ignore[return-value]
     started = time.monotonic()
     # only the latest bad answer and its error go back, so prompts stay bounded
     repair: list[BaseMessage] = []
@@ -343,9 +383,20 @@ async def ask_json(
             request = _with_format(messages, schema, mode) + repair
             fmt = response_format_for(schema, mode)
             kwargs = {"response_format": fmt} if fmt else {}
+            need = 0
+            if budget is not None:
+                text = json.dumps(convert_to_openai_messages(request), ensure_ascii=False)
+                need = estimate_tokens(text) + config.max_tokens
+                try:
+                    budget.reserve(need, purpose)
+                except BudgetExceeded as exc:
+                    raise _fail(exc, record, fatal=False) from None
+            before = record.usage.total_tokens
             try:
                 answer = await _invoke(model, request, kwargs, config, backoff, record)
             except Exception as exc:
+                if budget is not None:
+                    budget.settle(need, None)  # it may have been charged; count the reservation
                 if format_unsupported(exc) and formats.step_down(mode):
                     continue  # not an attempt: the endpoint refused the format, not the content
                 known = openai.OpenAIError | TimeoutError | ConnectionError | LLMError
@@ -359,10 +410,14 @@ async def ask_json(
                 raise
             record.attempts += 1
             record.usage.add(answer)
+            if budget is not None:
+                budget.settle(need, record.usage.total_tokens - before)
             raw = _text(answer)
             record.raw = raw
             value, kind, error = _check(answer, schema)
             if not kind:
+                if cache is not None and key is not None:
+                    cache.put(key, {"raw": raw, "mode": mode, "model": record.model})
                 return value, record  # type: ignore[return-value]
             record.error = error
             repair = [
@@ -385,3 +440,5 @@ async def ask_json(
         )
     finally:
         record.seconds = round(time.monotonic() - started, 3)
+        u = record.usage
+        record.cost = cost_of(record.model, u.prompt_tokens, u.completion_tokens, config)

@@ -29,7 +29,14 @@ from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from briefing.config import Settings
 from briefing.errors import LLMError
@@ -42,6 +49,7 @@ from briefing.llm import (
     make_chat_model,
     render_prompt,
 )
+from briefing.llm_cache import AnswerCache, TokenBudget
 from briefing.models import (
     Event,
     EventAnalysis,
@@ -51,11 +59,12 @@ from briefing.models import (
     Provenance,
     Section,
     Written,
+    repeats,
 )
 from briefing.offline import OfflineWriter, event_time
 from briefing.rules import Rules
 from briefing.sanitize import one_line
-from briefing.write import Writer
+from briefing.write import Writer, needs_translation
 
 MAX_ITEMS = 8  # source items per prompt (rank puts the best first)
 MAX_CHARS = 1200  # characters of each item's text
@@ -63,12 +72,24 @@ STANCES = ("利多", "利空", "中性", "分化")
 
 # -- what the model fills -----------------------------------------------------------------------
 
-Title = Annotated[str, Field(min_length=4, max_length=60, description="一句话标题，15–30字")]
+Title = Annotated[
+    str,
+    Field(min_length=4, max_length=36, description="标题，不超过30字，先写决定性事实及其数字"),
+]
 Summary = Annotated[
     str, Field(min_length=10, description="事实段落，2–4句，只用来源中的事实和数字")
 ]
-Insight = Annotated[str, Field(min_length=20, description="深度解读 & 洞察，2–3段，段落间空一行")]
-Takeaway = Annotated[str, Field(min_length=6, description="投资启示：一到三个具体动作，用分号分隔")]
+Insight = Annotated[
+    str,
+    Field(min_length=20, description="深度解读 & 洞察，2–3段，段落间空一行；不重复概述中的句子"),
+]
+Takeaway = Annotated[
+    str,
+    Field(
+        min_length=6,
+        description="投资启示：一到三个可核对的具体动作（日期、数据发布、关注的点位），用分号分隔",
+    ),
+]
 
 
 class ImpactDraft(BaseModel):
@@ -118,6 +139,16 @@ class EventDraft(BaseModel):
     impacts: Impacts
     takeaway: Takeaway
 
+    @model_validator(mode="after")
+    def _said_once(self) -> EventDraft:
+        """The re-ask shows this error to the model: 深度解读 and 投资启示 add to the summary."""
+        for name in ("insight", "takeaway"):
+            if said := repeats(self.summary, getattr(self, name)):
+                raise ValueError(
+                    f"{name} 逐字重复了 summary 中的句子「{said[:40]}」：请改写为新的分析或具体动作"
+                )
+        return self
+
 
 class SummaryDraft(BaseModel):
     summary: Summary
@@ -140,13 +171,33 @@ class TakeawayDraft(BaseModel):
 class HeadlineDraft(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    headline: str = Field(min_length=4, max_length=60, description="总标题，15–35字")
+    headline: str = Field(
+        min_length=4, max_length=40, description="总标题：当天的主题，不超过40字，不是标题拼接"
+    )
     tags: list[Annotated[str, Field(min_length=1, max_length=12)]] = Field(
         max_length=6, description="2–4个主题标签"
     )
     seo: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(
         max_length=8, description="3–6个关键词"
     )
+
+
+class TitleTranslation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    n: int = Field(description="标题编号")
+    zh: str = Field(min_length=2, max_length=80, description="简体中文新闻标题")
+
+    @field_validator("zh")
+    @classmethod
+    def _chinese(cls, v: str) -> str:
+        if needs_translation(v):
+            raise ValueError("zh 必须是简体中文标题")
+        return v
+
+
+class TranslationsDraft(BaseModel):
+    titles: list[TitleTranslation]
 
 
 # section -> (EventAnalysis field, draft model, label used in the prompt)
@@ -171,6 +222,7 @@ class LLMWriter:
         fallback: Writer | None = None,
         rules: Rules | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
+        read_cache: bool = True,
     ) -> None:
         self.settings = settings
         self.config = settings.llm
@@ -178,6 +230,8 @@ class LLMWriter:
         self.fallback: Writer = fallback if fallback is not None else OfflineWriter(settings, rules)
         self.backoff = backoff
         self.formats = FormatMemory(self.config.response_format)  # detected once, kept for the run
+        self.cache = AnswerCache.for_settings(settings.cache_dir, self.config, read=read_cache)
+        self.budget = TokenBudget(self.config.max_tokens_per_run)
         self.calls: list[CallRecord] = []
         self.fallbacks: list[str] = []
 
@@ -224,6 +278,8 @@ class LLMWriter:
                 purpose=purpose,
                 formats=self.formats,
                 backoff=self.backoff,
+                cache=self.cache,
+                budget=self.budget,
             )
         except LLMError as exc:
             if (record := exc.record) is not None:
@@ -236,6 +292,8 @@ class LLMWriter:
     def _provenance(items: list[Item], record: CallRecord) -> Provenance:
         return Provenance(
             writer="llm",
+            model=record.model,
+            cached=record.cached,
             items=[i.id for i in items],
             prompt_sha256=record.prompt_sha256,
             raw=record.raw,
@@ -318,17 +376,45 @@ class LLMWriter:
         value = getattr(draft, field)
         if field == "impacts":
             value = [Impact(**i.model_dump()).model_dump() for i in value]
-        analysis = EventAnalysis.model_validate({**current.model_dump(), field: value})
+        # the rest is the editor's text as parsed back: taken as it is (no writer named)
+        analysis = EventAnalysis.model_validate(
+            {**current.model_dump(exclude={"writer"}), field: value}
+        ).model_copy(update={"writer": current.writer})
         return Written(analysis=analysis, provenance=self._provenance(items, record))
 
     async def write_headline(self, analyses: list[EventAnalysis], rest: list[Event]) -> Headline:
-        """One small LLM call; configured tags/SEO words first; the offline rule if the call fails."""
+        """From written sections (the rule when the call fails); write_all uses headline_from_events."""
         if not analyses:
             return await self.fallback.write_headline(analyses, rest)
+        events = [{"title": a.title, "lines": [a.summary], "lead": a.takeaway} for a in analyses]
+        rule = await self.fallback.write_headline(analyses, rest)
+        return await self._headline(events, rest, rule)
+
+    async def headline_from_events(self, top: list[Event], rest: list[Event]) -> Headline:
+        """The headline in the same round as the events: from what the ranked events and their
+        items say, with the rule-made headline as the draft the model improves on."""
+        drafts = [(await self.fallback.write_event(e)).analysis for e in top]
+        rule = await self.fallback.write_headline(drafts, rest)
+        if not top:
+            return rule
+        events = [
+            {
+                "title": e.title,
+                "lines": [one_line(i.title) for i in e.items[:4]],
+                "lead": (e.items[0].summary if e.items else "") or "",
+            }
+            for e in top
+        ]
+        return await self._headline(events, rest, rule)
+
+    async def _headline(
+        self, events: list[dict[str, Any]], rest: list[Event], rule: Headline
+    ) -> Headline:
         report = self.settings.report
         messages = self.messages(
             "headline.md.j2",
-            analyses=[a.model_dump(include={"title", "summary", "takeaway"}) for a in analyses],
+            events=events,
+            draft=rule.headline,
             rest=[one_line(e.title) for e in rest[: report.general_max]],
         )
         try:
@@ -337,23 +423,48 @@ class LLMWriter:
             if exc.fatal:
                 raise
             self.fallbacks.append(one_line(str(exc)))
-            return await self.fallback.write_headline(analyses, rest)
+            return rule
         return Headline(
             headline=one_line(draft.headline),
             tags=list(dict.fromkeys([*report.tags, *map(one_line, draft.tags)]))[:6],
             seo=list(dict.fromkeys([*report.seo, *map(one_line, draft.seo)]))[:8],
         )
 
+    async def translate_titles(self, titles: list[str]) -> list[str | None]:
+        """English-only headlines in Chinese, all in one call; None (left out) when it fails."""
+        todo = [(n, t) for n, t in enumerate(titles, 1) if needs_translation(t)]
+        out: list[str | None] = list(titles)
+        if not todo:
+            return out
+        for n, _ in todo:
+            out[n - 1] = None
+        messages = self.messages("translate.md.j2", titles=[{"n": n, "text": t} for n, t in todo])
+        try:
+            draft, _ = await self._ask(messages, TranslationsDraft, purpose="translate 一般事件")
+        except LLMError as exc:
+            if exc.fatal:
+                raise
+            self.fallbacks.append(one_line(str(exc)))
+            return out
+        wanted = {n for n, _ in todo}
+        for t in draft.titles:
+            if t.n in wanted:
+                out[t.n - 1] = one_line(t.zh)
+        return out
+
     # -- for the closing summary --------------------------------------------------------------------
 
-    def totals(self) -> dict[str, float]:
-        """Calls, answers, transport retries, tokens and summed call seconds over the run."""
+    def totals(self) -> dict[str, Any]:
+        """Calls, cached answers, answers, transport retries, tokens, seconds and cost over the run."""
+        costs = [c.cost for c in self.calls if c.cost is not None]
         return {
             "calls": len(self.calls),
+            "cached": sum(1 for c in self.calls if c.cached),
             "attempts": sum(c.attempts for c in self.calls),
             "transport_retries": sum(c.transport_retries for c in self.calls),
             "prompt_tokens": sum(c.usage.prompt_tokens for c in self.calls),
             "completion_tokens": sum(c.usage.completion_tokens for c in self.calls),
             "total_tokens": sum(c.usage.total_tokens for c in self.calls),
             "seconds": round(sum(c.seconds for c in self.calls), 3),
+            "cost": round(sum(costs), 8) if costs else None,
         }

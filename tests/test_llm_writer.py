@@ -58,8 +58,8 @@ def settings(srv: FakeLLMServer | None = None, **llm: Any) -> Settings:
 
 
 def for_event(tag: str):
-    """A `when` for FakeLLMServer replies: only requests about this event."""
-    return lambda body: f"{tag}标题" in message_text(body)
+    """A `when` for FakeLLMServer replies: only the event request about this event (not the headline)."""
+    return lambda body: f"{tag}标题" in message_text(body) and "<<<SOURCES" in message_text(body)
 
 
 @pytest.fixture
@@ -323,7 +323,7 @@ def test_concurrent_events_step_down_the_format_once_and_all_succeed(srv: FakeLL
 
     srv.enqueue(
         Reply(status=400, error="This response_format type is unavailable now", when=schema_mode),
-        times=3,
+        times=4,
     )
     writer = LLMWriter(settings(srv), backoff=FAST)
     written, _ = asyncio.run(write_all(writer, [A, B, C], []))
@@ -331,5 +331,5 @@ def test_concurrent_events_step_down_the_format_once_and_all_succeed(srv: FakeLL
     assert writer.formats.mode == "json_object"
     kinds = [r.get("response_format", {}).get("type") for r in srv.requests]
     assert (
-        1 <= kinds.count("json_schema") <= 3 and kinds.count("json_object") == 4
-    )  # 3 events + headline
+        kinds.count("json_schema") == 4 and kinds.count("json_object") == 4
+    )  # 3 events + headline, all in one round
