@@ -73,15 +73,15 @@ def preload(settings: Settings) -> None:
     now, so the write stage finds it imported; Python's import lock makes a later import wait."""
     if not settings.llm.configured or "briefing.llm_writer" in _preloading:
         return
-    thread = threading.Thread(
-        target=_import_quietly, args=("briefing.llm_writer",), name="preload-llm", daemon=True
-    )
+    thread = threading.Thread(target=_warm_up, name="preload-llm", daemon=True)
     _preloading["briefing.llm_writer"] = thread
     thread.start()
 
 
-def _import_quietly(name: str) -> None:
+def _warm_up() -> None:
+    """Import the LLM writer and load the TLS certificate store (both CPU only, nothing connects)."""
     try:
-        importlib.import_module(name)
+        importlib.import_module("briefing.llm_writer")
+        importlib.import_module("briefing.llm_wire").shared_ssl_context()
     except Exception:  # noqa: BLE001 - the import in the write stage raises it where it is handled
         pass
