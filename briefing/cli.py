@@ -123,11 +123,14 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 @_fail_cleanly
 def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool, no_cache: bool) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
-    from briefing.pipeline import run_async
+    from briefing.write import preload
 
     settings = load_settings(feeds_path)
     if no_cache:
         settings.llm.cache = False
+    preload(settings)  # the LLM stack imports in the background from here on
+
+    from briefing.pipeline import run_async
     writer_name = "llm" if settings.llm.configured else "offline"  # made at the write stage
 
     progress, on_feed = _feed_progress(settings)
