@@ -270,7 +270,7 @@ def test_eval_of_an_empty_report_is_an_error_not_a_perfect_score(tmp_path: Path)
     (tmp_path / "empty.md").write_text("", encoding="utf-8")
     (tmp_path / "s.txt").write_text("美联储降息25个基点。", encoding="utf-8")
     code, out, err = invoke("eval", "empty.md", "--source", "s.txt", "--json")
-    assert code == 5 and out == "" and "no claims to check" in err
+    assert code == 5 and out == "" and "empty.md: not a briefing report: no front matter" in err
 
 
 def test_report_keeps_its_permissions_and_the_record_hides_url_credentials(

@@ -284,8 +284,10 @@ def test_budget_fallback_is_named_in_the_cli_summary(
             monkeypatch.setenv(k, v)
         code, _, err = invoke("run", "--feeds", "feeds.yaml", "--date", DAY, "--out", "out")
         assert srv.requests == []
-    record = json.loads((tmp_path / "out" / f"{DAY}.record.json").read_text(encoding="utf-8"))
+    assert code == 7  # the configured LLM wrote nothing: the offline draft is kept aside
+    assert "token budget reached (llm.max_tokens_per_run=100" in err
+    assert not (tmp_path / "out" / f"{DAY}.md").exists()
+    (draft,) = (tmp_path / "out").glob(f"*/{DAY}.record.json")
+    record = json.loads(draft.read_text(encoding="utf-8"))
     reasons = [s["fallback_reason"] for s in record["sections"]]
-    assert all("token budget reached" in (r or "") for r in reasons), reasons
-    assert "token budget reached" in err
-    assert code in (0, 7)  # every event fell back: the faults work makes this exit 7
+    assert len(reasons) == 3 and all("token budget reached" in (r or "") for r in reasons), reasons
