@@ -288,6 +288,19 @@ class LLMWriter:
         self.calls.append(record)
         return value, record
 
+    async def _ask_or_none(
+        self, messages: list[BaseMessage], schema: type[BaseModel], purpose: str
+    ) -> Any:
+        """For report-level calls with a rule to fall back on: None (reason kept) unless fatal."""
+        try:
+            value, _ = await self._ask(messages, schema, purpose)
+        except LLMError as exc:
+            if exc.fatal:
+                raise
+            self.fallbacks.append(one_line(str(exc)))
+            return None
+        return value
+
     @staticmethod
     def _provenance(items: list[Item], record: CallRecord) -> Provenance:
         return Provenance(
@@ -417,12 +430,8 @@ class LLMWriter:
             draft=rule.headline,
             rest=[one_line(e.title) for e in rest[: report.general_max]],
         )
-        try:
-            draft, _ = await self._ask(messages, HeadlineDraft, purpose="headline")
-        except LLMError as exc:
-            if exc.fatal:
-                raise
-            self.fallbacks.append(one_line(str(exc)))
+        draft = await self._ask_or_none(messages, HeadlineDraft, purpose="headline")
+        if draft is None:
             return rule
         return Headline(
             headline=one_line(draft.headline),
@@ -439,12 +448,8 @@ class LLMWriter:
         for n, _ in todo:
             out[n - 1] = None
         messages = self.messages("translate.md.j2", titles=[{"n": n, "text": t} for n, t in todo])
-        try:
-            draft, _ = await self._ask(messages, TranslationsDraft, purpose="translate 一般事件")
-        except LLMError as exc:
-            if exc.fatal:
-                raise
-            self.fallbacks.append(one_line(str(exc)))
+        draft = await self._ask_or_none(messages, TranslationsDraft, purpose="translate 一般事件")
+        if draft is None:
             return out
         wanted = {n for n, _ in todo}
         for t in draft.titles:

@@ -239,13 +239,6 @@ def test_the_budget_settles_on_reported_usage() -> None:
         budget.reserve(11, "c")
 
 
-def sample_with(folder: Path, llm_yaml: str) -> None:
-    """The bundled sample's feeds.yaml with an `llm:` section, in `folder`."""
-    feeds = (EXAMPLES / "feeds.yaml").read_text(encoding="utf-8")
-    (folder / "feeds.yaml").write_text(llm_yaml + feeds, encoding="utf-8")
-    (folder / "feeds").symlink_to(EXAMPLES / "feeds")
-
-
 # -- prices ------------------------------------------------------------------------------------
 
 
@@ -260,13 +253,24 @@ def test_cost_comes_from_the_price_table(srv: FakeLLMServer) -> None:
     assert cost_of("unpriced", 1000, 1000, writer.config) is None
 
 
-def test_cli_summary_prints_the_cost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sample_with(tmp_path, "llm:\n  prices:\n    fake-model: {input: 1.0, output: 4.0}\n")
-    monkeypatch.chdir(tmp_path)
+def run_sample_with(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, llm_yaml: str
+) -> tuple[int, str, FakeLLMServer]:
+    """`briefing run` on the sample with an `llm:` section, against a fresh fake server."""
+    feeds = (EXAMPLES / "feeds.yaml").read_text(encoding="utf-8")
+    (folder / "feeds.yaml").write_text(llm_yaml + feeds, encoding="utf-8")
+    (folder / "feeds").symlink_to(EXAMPLES / "feeds")
+    monkeypatch.chdir(folder)
     with FakeLLMServer() as srv:
         for k, v in srv.env.items():
             monkeypatch.setenv(k, v)
         code, _, err = invoke("run", "--feeds", "feeds.yaml", "--date", DAY, "--out", "out")
+    return code, err, srv
+
+
+def test_cli_summary_prints_the_cost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    llm = "llm:\n  prices:\n    fake-model: {input: 1.0, output: 4.0}\n"
+    code, err, _ = run_sample_with(tmp_path, monkeypatch, llm)
     assert code == 0, err
     record = json.loads((tmp_path / "out" / f"{DAY}.record.json").read_text(encoding="utf-8"))
     total = sum(c["cost"] for c in record["calls"])
@@ -277,13 +281,8 @@ def test_cli_summary_prints_the_cost(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_budget_fallback_is_named_in_the_cli_summary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sample_with(tmp_path, "llm:\n  max_tokens_per_run: 100\n")
-    monkeypatch.chdir(tmp_path)
-    with FakeLLMServer() as srv:
-        for k, v in srv.env.items():
-            monkeypatch.setenv(k, v)
-        code, _, err = invoke("run", "--feeds", "feeds.yaml", "--date", DAY, "--out", "out")
-        assert srv.requests == []
+    code, err, srv = run_sample_with(tmp_path, monkeypatch, "llm:\n  max_tokens_per_run: 100\n")
+    assert srv.requests == []
     assert code == 7  # the configured LLM wrote nothing: the offline draft is kept aside
     assert "token budget reached (llm.max_tokens_per_run=100" in err
     assert not (tmp_path / "out" / f"{DAY}.md").exists()
