@@ -1,6 +1,9 @@
 """The LLM seam: a langchain-core chat model in, validated pydantic objects out.
 
-Two loops, kept apart:
+Around them, before anything is sent: the answer cache (an identical request is answered from
+disk, CallRecord.cached) and the token budget (an attempt that could pass it is not sent) — see
+llm_cache.py. The wire itself (the OpenAI adapter, reading its errors) is llm_wire.py; prompt
+rendering is llm_prompts.py. Two loops, kept apart:
 
     ask_json ── re-ask loop (config.max_attempts) ─ invalid JSON, schema errors, finish_reason
     │           "length", an empty answer: the answer and the error go back to the model;

@@ -15,7 +15,8 @@ from fakellm import FakeLLMServer, requested_schema
 
 from briefing.config import LLMConfig, Settings
 from briefing.llm import fence_safe, prompts_dir, render_prompt
-from briefing.llm_writer import MAX_CHARS, EventDraft, LLMWriter
+from briefing.llm_drafts import EventDraft
+from briefing.llm_writer import MAX_CHARS, LLMWriter
 from briefing.models import Event, Item
 
 ITEM = {
