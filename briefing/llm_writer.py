@@ -30,6 +30,7 @@ asked for it, so failures are raised, not papered over with offline text.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -306,6 +307,7 @@ class LLMWriter:
             return out
         for n, _ in todo:
             out[n - 1] = None
+        await asyncio.sleep(0)  # the events, scheduled alongside, reserve the token budget first
         messages = self.messages("translate.md.j2", titles=[{"n": n, "text": t} for n, t in todo])
         draft = await self._ask_or_none(messages, TranslationsDraft, purpose="translate 一般事件")
         if draft is None:

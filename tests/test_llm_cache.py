@@ -20,6 +20,7 @@ from briefing.cli import main
 from briefing.config import LLMConfig, Price, Settings
 from briefing.llm_cache import AnswerCache, TokenBudget, cache_key, cost_of, estimate_tokens
 from briefing.llm_writer import LLMWriter
+from briefing.models import Event
 from briefing.write import write_all
 
 DAY = "2025-12-12"
@@ -227,6 +228,29 @@ def test_when_the_budget_is_reached_the_remaining_events_fall_back_with_the_reas
     (answered,) = [c for c in writer.calls if c.error is None]
     assert writer.budget.spent == answered.usage.total_tokens > 0
     assert writer.budget.in_flight == 0
+
+
+def test_the_events_come_before_the_translation_when_the_budget_is_short(
+    srv: FakeLLMServer,
+) -> None:
+    """As the pipeline runs them: write_all and general_lines at once; the event gets the budget."""
+    from briefing.pipeline import general_lines
+
+    probe = LLMWriter(settings(srv, None), backoff=FAST)
+    asyncio.run(probe.write_event(A))
+    limit = estimate_tokens(json.dumps(srv.requests[0]["messages"], ensure_ascii=False)) + 2100
+    srv.requests.clear()
+    writer = LLMWriter(settings(srv, None, max_tokens_per_run=limit), backoff=FAST)
+    rest = [event("其他"), Event(title="Copper hits record above $11,700", score=1, items=[])]
+
+    async def one_round() -> tuple:
+        return await asyncio.gather(write_all(writer, [A], rest), general_lines(rest, 10, writer))
+
+    (written, _), general = asyncio.run(one_round())
+    assert written[0].provenance.writer == "llm"
+    assert general == ["其他：美联储购债"]  # the English one left out
+    refused = sorted(c.purpose for c in writer.calls if c.error)
+    assert refused == ["headline", "translate 一般事件"]
 
 
 def test_the_budget_settles_on_reported_usage() -> None:
