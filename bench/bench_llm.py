@@ -139,6 +139,11 @@ def whole_process(delay: float, feed_delay: float) -> None:
                 f" (imports still on the critical path; baseline ~{BASELINE_IMPORT:.1f} s);"
                 f" collect+rank took {first['write'] - first['collect']:.2f} s"
             )
+            rounds = (first["check"] - arrived[0]) / delay
+            print(
+                f"  first request → stage end {first['check'] - arrived[0]:5.2f} s = {rounds:.2f}"
+                " answer-latencies (the LLM round itself, imports aside)"
+            )
             print(
                 f"  requests, first run      {n_first} in one round (3 events, headline, 一般事件"
                 f" translation), all sent within {max(arrived) - min(arrived):.2f} s"
