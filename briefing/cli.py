@@ -234,6 +234,11 @@ feeds_option = click.option(
     show_default=True,
     help="The feeds configuration.",
 )
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Ask the model even when the answer cache has this exact request.",
+)
 date_option = click.option(
     "--date",
     "day",
@@ -330,6 +335,7 @@ def _run_asyncio(coro: Any) -> Any:
 @click.option(
     "--force", is_flag=True, help="Replace an existing report (the old pair goes to .history/)."
 )
+@no_cache_option
 @click.option(
     "--min-grounding",
     type=float,
@@ -345,6 +351,7 @@ def run(
     day: datetime | None,
     out_dir: Path,
     force: bool,
+    no_cache: bool,
     min_grounding: float | None,
     status: RunStatus,
 ) -> None:
@@ -354,18 +361,24 @@ def run(
 
     from briefing.config import load_settings
     from briefing.errors import ConfigError
-    from briefing.pipeline import GroundingHeld, make_writer, run_async
     from briefing.secrets import redact_text
+    from briefing.write import preload
 
     if day:
         status.date = f"{day:%Y-%m-%d}"
     if min_grounding is not None and not 0 <= min_grounding <= 1:
         raise ConfigError(f"--min-grounding {min_grounding:g}: expected a share between 0 and 1")
     settings = load_settings(feeds_path)
+    if no_cache:
+        settings.llm.cache = False
+    preload(settings)  # the LLM stack imports in the background from here on
     status.date = f"{day or settings.today():%Y-%m-%d}"
     the_day = _check_day(day, settings)
-    writer = make_writer(settings)
-    status.writer = writer.name
+
+    from briefing.pipeline import GroundingHeld, run_async
+
+    writer_name = "llm" if settings.llm.configured else "offline"  # made at the write stage
+    status.writer = writer_name
 
     progress, on_feed = _feed_progress(settings)
 
@@ -376,12 +389,12 @@ def run(
                 progress.update(task.id, total=1, completed=1)
         if stage != "collect":
             what = (
-                f"{settings.report.top} events with the {writer.name} writer"
+                f"{settings.report.top} events with the {writer_name} writer"
                 if stage == "write"
                 else ""
             )
             progress.add_task(what, total=None, stage=stage)
-        if stage == "write" and writer.name == "offline":
+        if stage == "write" and writer_name == "offline":
             say(
                 ("offline writer:", "yellow"),
                 " no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
@@ -399,7 +412,6 @@ def run(
                     day=the_day,
                     out_dir=out_dir,
                     force=force,
-                    writer=writer,
                     on_feed=on_feed,
                     on_stage=on_stage,
                     on_warning=on_warning,
@@ -424,7 +436,9 @@ def run(
     table.add_row("items", str(summary.items))
     table.add_row("events", f"{summary.events} (top 3 written by the {summary.writer} writer)")
     if summary.calls:
-        table.add_row("LLM", f"{summary.calls} calls, {summary.tokens} tokens")
+        cached = f" ({summary.cached} from the answer cache)" if summary.cached else ""
+        cost = f", cost {summary.cost:.4f}" if summary.cost is not None else ""
+        table.add_row("LLM", f"{summary.calls} calls{cached}, {summary.tokens} tokens{cost}")
     for reason in summary.fallbacks:
         table.add_row("", styled(("offline fallback", "yellow"), f": {redact_text(reason)}"))
     if summary.grounding:
@@ -625,29 +639,37 @@ def _section(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     "--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产."
 )
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
+@no_cache_option
 @verbose_option
 @_fail_cleanly
-def rerun(report: Path, event: int, section: str, instruction: str | None, dry_run: bool) -> None:
+def rerun(
+    report: Path, event: int, section: str, instruction: str | None, dry_run: bool, no_cache: bool
+) -> None:
     """Regenerate one section of one event in place, from the run record's sources; other edits stay."""
     from briefing.pipeline import rerun as do_rerun
 
     result = do_rerun(
-        report, event=event, section=section, instruction=instruction, dry_run=dry_run
-    )  # type: ignore[arg-type]
+        report,
+        event=event,
+        section=section,  # type: ignore[arg-type]
+        instruction=instruction,
+        dry_run=dry_run,
+        use_cache=not no_cache,
+    )
+    by = f"the {result.writer} writer" + (f" (model {result.model})" if result.model else "")
     if result.writer == "offline" and instruction:
         say(
             ("offline writer:", "yellow"),
             " --instruction needs an LLM; the section was regenerated from the rules",
         )
     if dry_run:
+        say(f"event {event} {section}: written by {by}; dry run, nothing saved")
         out.print(result.diff or "(no change)", highlight=False)
         return
     if result.old == result.new:
         say(f"event {event} {section}: unchanged")
     else:
-        say(
-            f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}"
-        )
+        say(f"event {event} {section}: rewritten by {by}; previous version {result.backup}")
     out.print(str(result.report))
 
 

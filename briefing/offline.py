@@ -183,6 +183,12 @@ class OfflineWriter:
             seo=list(dict.fromkeys(base_seo + entities))[:8],
         )
 
+    async def translate_titles(self, titles: list[str]) -> list[str | None]:
+        """Without a model an English-only headline is left out of 一般事件, never published untranslated."""
+        from briefing.write import needs_translation
+
+        return [None if needs_translation(t) else t for t in titles]
+
 
 def _short(title: str) -> str:
     """The head of a headline: the first clause of six or more characters (titles run long in feeds)."""
