@@ -390,10 +390,11 @@ def show(report: Path, event: int | None) -> None:
         raise BriefingError(f"{report}: report not found")
     parsed = parse(report.read_text(encoding="utf-8"))
     try:
-        top = load_record(report).top_events()
+        record = load_record(report)
+        top, made = record.top_events(), record.sections
     except RecordError as e:
         err.print(f"[yellow]{e}[/]")
-        top = []
+        top, made = [], []
     numbers = [event] if event else list(range(1, len(parsed.report.events) + 1))
     for n in numbers:
         if not 1 <= n <= len(parsed.report.events):
@@ -415,4 +416,6 @@ def show(report: Path, event: int | None) -> None:
                     f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
                 )
             out.print(table)
+        if n <= len(made) and made[n - 1].notes:  # how the writer made it: never in the post
+            out.print("\n".join(f"· {note}" for note in made[n - 1].notes), markup=False)
         out.rule()

@@ -17,7 +17,7 @@ from briefing.config import Settings, settings_from_dict
 from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
 from briefing.evaluate import check, sources_from_items
 from briefing.models import Event, FeedStatus, Report, Section
-from briefing.offline import OfflineWriter
+from briefing.offline import OfflineWriter, publishable
 from briefing.rank import rank
 from briefing.record import Rerun, RunRecord, backup, events_for_record, load_record, save_record
 from briefing.render import parse, render, section_text, write_atomic
@@ -121,6 +121,8 @@ async def run_async(
 
     stage("write")
     writer = writer or make_writer(settings)
+    if writer.name == "offline":  # offline, an English-only story cannot be told: the next one is
+        ranked.top, ranked.rest = publishable(ranked.top, ranked.rest)
     written, headline = await write_all(writer, ranked.top, ranked.rest)
     analyses = [w.analysis for w in written]
     label = writer_label(writer, [a.writer for a in analyses])
