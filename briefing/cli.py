@@ -1,35 +1,126 @@
 """The `briefing` command: each subcommand parses flags, calls the pipeline, prints.
 
-Expected failures (BriefingError) print one line on stderr and exit with their code; see errors.py.
+Expected failures (BriefingError) print one line on stderr and exit with their code; see errors.py
+for the tree and the codes (2 bad flag or config … 9 cannot write, 130 Ctrl-C, 141 closed pipe).
+Text from feeds, models and files is never read as rich markup: both consoles have markup and
+emoji codes off, and our own colours are Text objects. Every stderr line and log record passes
+through secrets.redact_text. `briefing --help` imports click only; rich, pydantic and the
+pipeline load when a command runs.
 """
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markdown import Markdown
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from briefing import __version__
-from briefing.config import Settings, load_settings
-from briefing.errors import BriefingError, EvalThresholdError
-from briefing.models import SECTIONS, FeedStatus
+from briefing.errors import BROKEN_PIPE, INTERRUPTED, BriefingError
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.text import Text
+
+    from briefing.config import Settings
+    from briefing.models import FeedStatus
+
+SECTION_NAMES = {
+    "summary": "summary",
+    "insight": "insight",
+    "impact": "impact",
+    "takeaway": "takeaway",
+    "摘要": "summary",
+    "概述": "summary",
+    "深度解读": "insight",
+    "影响": "impact",
+    "投资启示": "takeaway",
+}
+
+
+class _LazyConsole:
+    """A rich Console made on first use, so that `--help` never imports rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, markup=False, emoji=False)
+        return getattr(self._console, name)
+
+
+err: Any = _LazyConsole(stderr=True)
+out: Any = _LazyConsole(stderr=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line whose styles are ours and whose text is shown as is: ("label", "style") or plain str."""
+    from rich.text import Text
+
+    return Text.assemble(*parts)
+
+
+def say(*parts: str | tuple[str, str]) -> None:
+    """One line on stderr, secrets redacted, nothing read as markup."""
+    from briefing.secrets import redact_text
+
+    err.print(
+        styled(
+            *(redact_text(p) if isinstance(p, str) else (redact_text(p[0]), p[1]) for p in parts)
+        ),
+        soft_wrap=True,
+    )
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+class BriefingGroup(click.Group):
+    """Usage errors on one line (exit 2), Ctrl-C as 130, a closed stdout pipe quietly as 141."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as e:
+            hint = ""
+            if isinstance(e, click.UsageError) and e.ctx is not None:
+                hint = f" (see '{e.ctx.command_path} --help')"
+            say(("error:", "bold red"), f" {_one_line(e.format_message())}{hint}")
+            sys.exit(e.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            say(("interrupted", "yellow"), ": stopped; no file was half-written")
+            sys.exit(INTERRUPTED)
+        except OSError as e:
+            if e.errno != errno.EPIPE:
+                raise
+            _quiet_broken_pipe()
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (`| head`): stop without a traceback or a flush error at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(BROKEN_PIPE)
 
 
 def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,14 +129,63 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except BriefingError as e:
-            err.print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
+            say(("error:", "bold red"), f" {_one_line(e)}")
             sys.exit(e.exit_code)
 
     return wrapper
 
 
+class _RedactSecrets(logging.Filter):
+    """On the handler, so it sees httpx/httpcore/openai records too: no key, no credential in a URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from briefing.secrets import redact_text
+
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        return True
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> None:
+    root = ctx.find_root()
+    if root.meta.get("briefing.logging") and not verbose:
+        return
+    root.meta["briefing.logging"] = True
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=err, show_path=False, markup=False)
+    handler.addFilter(_RedactSecrets())
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[handler],
+        force=True,
+    )
+    for noisy in ("httpx", "httpcore", "openai", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_verbose,
+    help="Log each step on stderr (also after the subcommand).",
+)
+
+
 def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
+
+
+def _check_day(value: datetime | None, settings: Settings) -> date | None:
+    from briefing.pipeline import check_day
+
+    day = _day(value)
+    if day is not None:
+        check_day(day, settings)
+    return day
 
 
 feeds_option = click.option(
@@ -61,30 +201,54 @@ date_option = click.option(
     "day",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Report date (YYYY-MM-DD); default today in the configured time zone.",
+    help="Report date (YYYY-MM-DD), not in the future; default today in the configured time zone.",
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="briefing")
-@click.option("-v", "--verbose", is_flag=True, help="Log each step on stderr.")
-def main(verbose: bool) -> None:
+def _epilog(example: str, codes: str) -> str:
+    """Every command's --help ends with an example and its exit codes (see errors.py)."""
+    return f"\b\nExample:\n  {example}\n\n\b\nExit codes:\n{codes}"
+
+
+COMMON_CODES = "  0 done · 2 bad flag value or configuration · 130 interrupted (Ctrl-C)"
+REPORT_CODES = (
+    f"{COMMON_CODES}\n  2 report not found · 5 not a briefing report (or unreadable encoding)\n"
+    "  6 run record missing or of another run"
+)
+
+
+@click.group(
+    cls=BriefingGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_epilog(
+        "briefing run --feeds feeds.yaml --out output",
+        f"{COMMON_CODES}\n  3 no feed readable · 4 report exists · 5 not a report · 6 record problem\n"
+        "  7 the configured LLM wrote nothing · 8 below a score threshold · 9 cannot write output\n"
+        "  141 stdout closed early (| head)",
+    ),
+)
+@click.version_option(__version__, "-V", "--version", prog_name="briefing")
+@verbose_option
+def main() -> None:
     """Write the daily economic briefing (经济日报) from news feeds."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False)],
-    )
-    for noisy in ("httpx", "httpcore", "openai", "httpx2"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus], None]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from briefing.secrets import redact_text
+
     progress = Progress(
-        TextColumn("[bold]{task.fields[stage]}"),
+        TextColumn("{task.fields[stage]}", markup=False, style="bold"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=err,
         transient=True,
@@ -93,8 +257,8 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
     task = progress.add_task("", total=len(settings.enabled_feeds), stage="collect")
 
     def on_feed(status: FeedStatus) -> None:
-        mark = "[green]✓" if status.ok else "[red]✗"
-        progress.update(task, advance=1, description=f"{mark} {status.feed}")
+        mark = "✓" if status.ok else "✗"
+        progress.update(task, advance=1, description=redact_text(f"{mark} {status.feed}"))
         logging.getLogger("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
@@ -105,21 +269,41 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
     return progress, on_feed
 
 
-@main.command()
+def _run_asyncio(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+@main.command(
+    epilog=_epilog(
+        "briefing run --date 2025-12-12 --out output --force",
+        f"{COMMON_CODES}\n  3 no feed readable · 4 DIR/DATE.md exists (use --force)\n"
+        "  7 the configured LLM wrote none of the events (draft kept in DIR/drafts/)\n"
+        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)",
+    )
+)
 @feeds_option
 @date_option
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default="output", show_default=True
 )
 @click.option(
-    "--force", is_flag=True, help="Replace an existing report (the old one goes to .history/)."
+    "--force", is_flag=True, help="Replace an existing report (the old pair goes to .history/)."
 )
+@verbose_option
 @_fail_cleanly
 def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from briefing.config import load_settings
     from briefing.pipeline import make_writer, run_async
+    from briefing.secrets import redact_text
 
     settings = load_settings(feeds_path)
+    the_day = _check_day(day, settings)
     writer = make_writer(settings)
 
     progress, on_feed = _feed_progress(settings)
@@ -137,17 +321,17 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
             )
             progress.add_task(what, total=None, stage=stage)
         if stage == "write" and writer.name == "offline":
-            err.print(
-                "[yellow]offline writer:[/] no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
+            say(
+                ("offline writer:", "yellow"),
+                " no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
                 "sources' own sentences and the rules table (the front matter says writer: offline)",
-                soft_wrap=True,
             )
 
     with progress:
-        summary = asyncio.run(
+        summary = _run_asyncio(
             run_async(
                 settings,
-                day=_day(day),
+                day=the_day,
                 out_dir=out_dir,
                 force=force,
                 writer=writer,
@@ -158,13 +342,13 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     table = Table(title="briefing run", show_header=False, title_justify="left")
     table.add_row("feeds", f"{summary.feeds_ok} ok, {len(summary.feeds_failed)} failed")
     for name, error in summary.feeds_failed:
-        table.add_row("", f"[red]✗ {name}[/]: {error}")
+        table.add_row("", styled((f"✗ {name}", "red"), f": {redact_text(error)}"))
     table.add_row("items", str(summary.items))
     table.add_row("events", f"{summary.events} (top 3 written by the {summary.writer} writer)")
     if summary.calls:
         table.add_row("LLM", f"{summary.calls} calls, {summary.tokens} tokens")
     for reason in summary.fallbacks:
-        table.add_row("", f"[yellow]offline fallback[/]: {reason}")
+        table.add_row("", styled(("offline fallback", "yellow"), f": {redact_text(reason)}"))
     if summary.grounding:
         g = summary.grounding
         table.add_row(
@@ -182,24 +366,34 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     out.print(str(summary.report))
 
 
-@main.command()
+@main.command(
+    epilog=_epilog(
+        "briefing collect --json | jq '.errors'",
+        f"{COMMON_CODES}\n  3 no feed could be read",
+    )
+)
 @feeds_option
 @date_option
 @click.option("--json", "as_json", is_flag=True, help="Print the contract JSON on stdout.")
 @click.option("--all", "show_all", is_flag=True, help="Keep items outside the report window.")
+@verbose_option
 @_fail_cleanly
 def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: bool) -> None:
     """Fetch every feed; exit 0 when at least one feed worked."""
+    from rich.table import Table
+
     from briefing.collect import collect as do_collect
+    from briefing.config import load_settings
     from briefing.errors import CollectError
 
     settings = load_settings(feeds_path)
+    the_day = _check_day(day, settings)
     progress, on_feed = _feed_progress(settings)
     with progress:
         result = do_collect(settings, on_feed=on_feed)
     items = result.items
     if not show_all:
-        start, end = settings.window(_day(day))
+        start, end = settings.window(the_day)
         items = [i for i in items if i.published is None or start <= i.published <= end]
     if as_json:
         payload = {
@@ -219,33 +413,44 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
             table.add_row(f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title)
         out.print(table)
         for e in result.errors:
-            err.print(f"[red]✗ {e.feed}[/]: {e.error}")
+            say((f"✗ {e.feed}", "red"), f": {e.error}")
     if not any(f.ok for f in result.feeds):
         raise CollectError("no feed could be read")
 
 
-@main.command()
+@main.command(
+    epilog=_epilog(
+        "briefing rank --date 2025-12-12 --limit 10",
+        f"{COMMON_CODES}\n  3 no feed could be read",
+    )
+)
 @feeds_option
 @date_option
 @click.option("--json", "as_json", is_flag=True, help="Print the contract JSON on stdout.")
-@click.option("--limit", default=20, show_default=True, help="Events to show in the table.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Events to show."
+)
+@verbose_option
 @_fail_cleanly
 def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> None:
     """Group the window's items into events, best first, and say why each scored."""
+    from rich.table import Table
+
     from briefing.collect import collect as do_collect
+    from briefing.config import load_settings
+    from briefing.errors import CollectError
     from briefing.rank import rank as do_rank
 
     settings = load_settings(feeds_path)
+    the_day = _check_day(day, settings)
     progress, on_feed = _feed_progress(settings)
     with progress:
         result = do_collect(settings, on_feed=on_feed)
     if not any(f.ok for f in result.feeds):
-        from briefing.errors import CollectError
-
         raise CollectError(
             "no feed could be read: " + "; ".join(f"{e.feed}: {e.error}" for e in result.errors[:5])
         )
-    ranked = do_rank(result.items, settings, day=_day(day))
+    ranked = do_rank(result.items, settings, day=the_day)
     events = ranked.top + ranked.rest
     if as_json:
         payload = {
@@ -255,15 +460,7 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                     "score": round(e.score, 4),
                     "kind": e.kind,
                     "reasons": e.reasons,
-                    "items": [
-                        {
-                            "title": i.title,
-                            "link": i.link,
-                            "source": i.source,
-                            "published": i.published.isoformat() if i.published else None,
-                        }
-                        for i in e.items
-                    ],
+                    "items": [_item_json(i) for i in e.items],
                 }
                 for e in events
             ]
@@ -286,14 +483,41 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
     out.print(table)
 
 
-@main.command()
+def _item_json(i: Any) -> dict[str, Any]:
+    return {
+        "title": i.title,
+        "link": i.link,
+        "source": i.source,
+        "published": i.published.isoformat() if i.published else None,
+    }
+
+
+def _section(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    return SECTION_NAMES[value]
+
+
+@main.command(
+    epilog=_epilog(
+        "briefing rerun output/2025-12-12.md --event 2 --section 投资启示 --instruction 更强调日元资产",
+        f"{REPORT_CODES}\n  7 the LLM failed (the file is untouched) · 9 cannot write",
+    )
+)
 @click.argument("report", type=click.Path(path_type=Path))
-@click.option("--event", "event", type=int, required=True, help="Event number, 1-based.")
-@click.option("--section", type=click.Choice(SECTIONS), required=True)
+@click.option(
+    "--event", "event", type=click.IntRange(min=1), required=True, help="Event number, 1-based."
+)
+@click.option(
+    "--section",
+    type=click.Choice(list(SECTION_NAMES)),
+    callback=_section,
+    required=True,
+    help="The section to rewrite, in English or Chinese.",
+)
 @click.option(
     "--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产."
 )
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
+@verbose_option
 @_fail_cleanly
 def rerun(report: Path, event: int, section: str, instruction: str | None, dry_run: bool) -> None:
     """Regenerate one section of one event in place, from the run record's sources; other edits stay."""
@@ -303,23 +527,29 @@ def rerun(report: Path, event: int, section: str, instruction: str | None, dry_r
         report, event=event, section=section, instruction=instruction, dry_run=dry_run
     )  # type: ignore[arg-type]
     if result.writer == "offline" and instruction:
-        err.print(
-            "[yellow]offline writer:[/] --instruction needs an LLM; the section was regenerated from the rules",
-            soft_wrap=True,
+        say(
+            ("offline writer:", "yellow"),
+            " --instruction needs an LLM; the section was regenerated from the rules",
         )
     if dry_run:
-        out.print(result.diff or "(no change)", markup=False, highlight=False)
+        out.print(result.diff or "(no change)", highlight=False)
         return
     if result.old == result.new:
-        err.print(f"event {event} {section}: unchanged")
+        say(f"event {event} {section}: unchanged")
     else:
-        err.print(
+        say(
             f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}"
         )
     out.print(str(result.report))
 
 
-@main.command(name="eval")
+@main.command(
+    name="eval",
+    epilog=_epilog(
+        "briefing eval output/2025-12-12.md --min-score 0.9",
+        f"{REPORT_CODES}\n  8 score below --min-score",
+    ),
+)
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option(
     "--source",
@@ -332,28 +562,28 @@ def rerun(report: Path, event: int, section: str, instruction: str | None, dry_r
 @click.option("--judge", is_flag=True, help="Also ask the configured LLM to judge each claim.")
 @click.option(
     "--min-score",
-    type=float,
+    type=click.FloatRange(0, 1),
     default=None,
     help="Exit non-zero when the score is below this (0–1).",
 )
+@verbose_option
 @_fail_cleanly
 def eval_(
     report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, min_score: float | None
 ) -> None:
     """Check the report's claims (numbers, dates, entities) against its sources."""
-    from briefing.evaluate import check, load_sources, make_judge, sources_from_items
-    from briefing.record import load_record
+    from rich.table import Table
 
-    if not report.is_file():
-        raise BriefingError(f"{report}: report not found")
-    text = report.read_text(encoding="utf-8")
-    record = None if sources else load_record(report)
+    from briefing.errors import EvalThresholdError, ReportFormatError
+    from briefing.evaluate import check, load_sources, make_judge, sources_from_items
+    from briefing.reports import load_report
+
+    loaded = load_report(report, record=not sources)
+    text, record = loaded.text, loaded.record
     docs = load_sources(list(sources)) if sources else sources_from_items(record.items)
     the_judge = make_judge(report, record) if judge else None
     result = check(text, docs, judge=the_judge)
     if not result.claims:
-        from briefing.errors import ReportFormatError
-
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if as_json:
         click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
@@ -368,40 +598,73 @@ def eval_(
         for c in sorted(
             result.claims, key=lambda c: order[c.verdict]
         ):  # problems first, report order within
-            table.add_row(f"[{colour[c.verdict]}]{c.verdict}[/]", c.text, "\n".join(c.reasons))
+            table.add_row(styled((c.verdict, colour[c.verdict])), c.text, "\n".join(c.reasons))
         out.print(table)
     if min_score is not None and result.score < min_score:
         raise EvalThresholdError(f"score {result.score:.2f} is below --min-score {min_score:.2f}")
 
 
-@main.command()
+@main.command(
+    epilog=_epilog("briefing show output/2025-12-12.md --event 2", REPORT_CODES),
+)
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option(
-    "--event", "event", type=int, default=None, help="Show only event N, with its sources."
+    "--event",
+    "event",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show only event N, with its sources.",
 )
+@click.option("--json", "as_json", is_flag=True, help="The parsed report and its sources as JSON.")
+@verbose_option
 @_fail_cleanly
-def show(report: Path, event: int | None) -> None:
+def show(report: Path, event: int | None, as_json: bool) -> None:
     """The report rendered in the terminal, beside the headlines and links it was written from."""
-    from briefing.errors import RecordError, ReportFormatError
-    from briefing.record import load_record
-    from briefing.render import parse, section_text
+    from briefing.errors import ConfigError
+    from briefing.reports import load_report, report_run_id
 
-    if not report.is_file():
-        raise BriefingError(f"{report}: report not found")
-    parsed = parse(report.read_text(encoding="utf-8"))
-    try:
-        record = load_record(report)
-        top, made = record.top_events(), record.sections
-    except RecordError as e:
-        err.print(f"[yellow]{e}[/]")
-        top, made = [], []
-    numbers = [event] if event else list(range(1, len(parsed.report.events) + 1))
+    loaded = load_report(report, record=None)
+    events = loaded.parsed.report.events
+    top = loaded.record.top_events() if loaded.record else []
+    made = loaded.record.sections if loaded.record else []  # how each section was written
+    if loaded.record_problem and not as_json:
+        say((loaded.record_problem, "yellow"))
+    if event is not None and event > len(events):
+        raise ConfigError(f"--event {event}: no such event; {report} has events 1–{len(events)}")
+    numbers = [event] if event else list(range(1, len(events) + 1))
+    if as_json:
+        r = loaded.parsed.report
+        payload = {
+            "report": str(report),
+            "run_id": report_run_id(loaded.parsed),
+            "date": r.date.isoformat(),
+            "title": r.title,
+            "headline": r.headline,
+            "events": [
+                {
+                    "number": n,
+                    **events[n - 1].model_dump(mode="json", exclude={"sources", "writer"}),
+                    "items": [_item_json(i) for i in top[n - 1].items] if n <= len(top) else [],
+                    "notes": made[n - 1].notes if n <= len(made) else [],
+                }
+                for n in numbers
+            ],
+            "general": r.general,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    _show_events(loaded, numbers, top)
+
+
+def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    from briefing.render import section_text
+
+    made = loaded.record.sections if loaded.record else []
     for n in numbers:
-        if not 1 <= n <= len(parsed.report.events):
-            raise ReportFormatError(
-                f"{report}: no event {n}; the report has events 1–{len(parsed.report.events)}"
-            )
-        a = parsed.report.events[n - 1]
+        a = loaded.parsed.report.events[n - 1]
         body = (
             f"## {n}. {a.title}\n\n事件时间：{a.event_time}\n\n{a.summary}\n\n### 深度解读 & 洞察\n\n{a.insight}\n\n"
             f"### 影响\n\n{section_text(a, 'impact')}\n\n> 投资启示：{a.takeaway}\n"
@@ -416,6 +679,6 @@ def show(report: Path, event: int | None) -> None:
                     f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
                 )
             out.print(table)
-        if n <= len(made) and made[n - 1].notes:  # how the writer made it: never in the post
+        if n <= len(made) and made[n - 1].notes:  # the writer's method: never in the post
             out.print("\n".join(f"· {note}" for note in made[n - 1].notes), markup=False)
         out.rule()

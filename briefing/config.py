@@ -14,7 +14,17 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from briefing.errors import ConfigError
-from briefing.secrets import redact_url
+from briefing.secrets import redact_url, remember_secret
+
+
+def _known_zone_name(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
+        ) from None
+    return v
 
 
 class FeedConfig(BaseModel):
@@ -28,10 +38,21 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     timeout: float | None = Field(default=None, gt=0, le=120)
     lang: str | None = None
+    topic: str | None = None  # a rules.yaml topic id every item of this feed is about (rank)
+    tz: str | None = None  # IANA zone of times the feed gives without one (default: UTC)
+
+    @field_validator("tz")
+    @classmethod
+    def _known_tz(cls, v: str | None) -> str | None:
+        return v if v is None else _known_zone_name(v)
 
     @property
     def is_remote(self) -> bool:
         return self.url.startswith(("http://", "https://"))
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.tz) if self.tz else None
 
 
 class ReportConfig(BaseModel):
@@ -50,7 +71,10 @@ class CollectConfig(BaseModel):
 
     timeout: float = Field(default=10.0, gt=0, le=120)
     retries: int = Field(default=2, ge=0, le=10)
-    concurrency: int = Field(default=16, ge=1, le=256)
+    concurrency: int = Field(default=128, ge=1, le=512)  # feeds in flight: 100 slow feeds, one wave
+    per_host: int = Field(default=6, ge=1, le=512)  # requests in flight to one host
+    max_items: int = Field(default=10_000, ge=1)  # items kept per feed
+    max_bytes: int = Field(default=16 * 2**20, ge=1024)  # a response or file larger is not a feed
     user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
 
 
@@ -94,13 +118,7 @@ class Settings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
-            ) from None
-        return v
+        return _known_zone_name(v)
 
     @field_validator("feeds")
     @classmethod
@@ -218,6 +236,7 @@ def settings_from_dict(
     }
     if merged.get("OPENAI_API_KEY"):
         llm["api_key"] = merged["OPENAI_API_KEY"]
+        remember_secret(merged["OPENAI_API_KEY"])  # redact_text hides it from every line shown
     if merged.get("OPENAI_BASE_URL"):
         llm["base_url"] = merged["OPENAI_BASE_URL"]
     if merged.get("BRIEFING_MODEL"):

@@ -14,13 +14,29 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
-from briefing.errors import CollectError, ConfigError, ReportExistsError, ReportFormatError
+from briefing.errors import (
+    CollectError,
+    ConfigError,
+    NothingWrittenError,
+    ReportExistsError,
+    ReportFormatError,
+)
 from briefing.evaluate import check, sources_from_items
 from briefing.models import Event, FeedStatus, Report, Section
 from briefing.offline import OfflineWriter, publishable
 from briefing.rank import rank
-from briefing.record import Rerun, RunRecord, backup, events_for_record, load_record, save_record
-from briefing.render import parse, render, section_text, write_atomic
+from briefing.record import (
+    DRAFTS,
+    Rerun,
+    RunRecord,
+    check_out_dir,
+    events_for_record,
+    new_run_id,
+    record_path,
+    write_pair,
+)
+from briefing.render import parse, render, section_text
+from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
 from briefing.write import Writer, write_all
 
@@ -97,6 +113,7 @@ async def run_async(
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
+    check_day(day, settings, now)
     report_path = out_dir / f"{day.isoformat()}.md"
     if report_path.exists() and not force:
         raise ReportExistsError(
@@ -104,6 +121,7 @@ async def run_async(
         )
     if not settings.enabled_feeds:
         raise ConfigError("no enabled feeds in the configuration")
+    check_out_dir(out_dir)  # before a feed is fetched or a model paid for
     stage = on_stage or (lambda _s: None)
 
     stage("collect")
@@ -147,9 +165,12 @@ async def run_async(
             }
         },
     )
+    run_id = new_run_id(now, render(report))
+    report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
     record = RunRecord(
+        run_id=run_id,
         report=report_path.name,
         date=day.isoformat(),
         started_at=now,
@@ -167,10 +188,12 @@ async def run_async(
     record.grounding = _grounding(markdown, record)
 
     stage("save")
-    old = backup(report_path, now)  # also when a file appeared while the run was going
-    write_atomic(report_path, markdown)
     record.seconds = round(time.perf_counter() - started, 3)
-    rec_path = save_record(record, report_path)
+    if writer.name != "offline" and label == "offline":
+        raise _nothing_written(settings, record, report_path, markdown, now)
+    # the old pair goes to .history/ also when a file appeared while the run was going
+    old = write_pair(report_path, markdown, record, stamp=now)
+    rec_path = record_path(report_path)
     return RunSummary(
         report=report_path,
         record=rec_path,
@@ -185,6 +208,29 @@ async def run_async(
         tokens=tokens,
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
+    )
+
+
+def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
+    """A report date after today (in the configured zone) is a bad flag value, not an empty window."""
+    today = settings.today(now)
+    if day > today:
+        raise ConfigError(
+            f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in {settings.timezone})"
+        )
+
+
+def _nothing_written(
+    settings: Settings, record: RunRecord, report_path: Path, markdown: str, now: datetime
+) -> NothingWrittenError:
+    """Keep the offline draft (with its record) under OUT/drafts/, leave OUT/DATE.md alone, say so."""
+    draft = report_path.parent / DRAFTS / report_path.name
+    write_pair(draft, markdown, record, stamp=now)
+    reasons = [p.fallback_reason for p in record.sections if p.fallback_reason]
+    why = reasons[0] if reasons else "every event fell back to the offline writer"
+    return NothingWrittenError(
+        f"the configured LLM ({settings.llm.model}) wrote none of the {len(record.sections)} events "
+        f"({why}); {report_path} not written, the offline draft is in {draft}"
     )
 
 
@@ -227,19 +273,17 @@ async def rerun_async(
     now: datetime | None = None,
 ) -> RerunResult:
     """Rewrite one section of event N (1-based) in place; every other byte of the file stays."""
-    if not report.is_file():
-        raise ConfigError(f"{report}: report not found")
-    text = report.read_text(encoding="utf-8")
-    parsed = parse(text)
+    loaded = load_report(report, record=True)
+    text, parsed, record = loaded.text, loaded.parsed, loaded.record
+    assert record is not None
     if not 1 <= event <= len(parsed.report.events):
-        raise ReportFormatError(
-            f"{report}: no event {event}; the report has events 1–{len(parsed.report.events)}"
+        raise ConfigError(
+            f"--event {event}: no such event; {report} has events 1–{len(parsed.report.events)}"
         )
-    record = load_record(report)
     top = record.top_events()
     if event > len(top):
-        raise ReportFormatError(
-            f"{report}: event {event} is not in the run record (it has {len(top)} events)"
+        raise ConfigError(
+            f"--event {event}: not in the run record of {report} (it has {len(top)} events)"
         )
     settings = settings or settings_for_rerun(record, report)
     writer = writer or make_writer(settings)
@@ -261,12 +305,10 @@ async def rerun_async(
     stamp = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     old_copy = None
     if not dry_run and new_text != text:
-        if report.read_text(encoding="utf-8") != text:
+        if report.read_bytes() != loaded.raw:
             raise ReportFormatError(
                 f"{report} changed while the section was being written; nothing written"
             )
-        old_copy = backup(report, stamp)
-        write_atomic(report, new_text)
         calls, _ = _call_stats(writer)
         record.reruns.append(
             Rerun(
@@ -279,7 +321,7 @@ async def rerun_async(
                 calls=calls,
             )
         )
-        save_record(record, report)
+        old_copy = write_pair(report, loaded.encode(new_text), record, stamp=stamp)
     return RerunResult(
         report=report,
         event=event,

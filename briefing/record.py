@@ -1,12 +1,26 @@
 """The run record beside each report: what went in and what came out, enough to rerun or audit.
 
 `output/2025-12-12.md` has `output/2025-12-12.record.json`; earlier versions of both go to
-`output/.history/`. Settings are stored without secrets (only whether a key was set).
+`output/.history/` as one pair with one stamp (`2025-12-12.STAMP.md` beside
+`2025-12-12.STAMP.record.json`), so a backed-up report still finds its record. Settings are stored
+without secrets (only whether a key was set).
+
+Report and record are one unit. Each run gets a `run_id`, held by the record and by the report's
+front matter (`generator.run_id`); hand edits and reruns leave it alone, so the pair stays
+verifiable (reports.load_report refuses a mismatch). `write_pair` orders the writes so that no
+crash or full disk can pair them silently: both new files are first written in full to synced
+temp files beside their targets, then the old pair is copied into `.history/`, then the record is
+renamed into place and the report last. A failure before the renames leaves the old pair
+byte-identical and removes every temp file; a crash between the two renames leaves a new record
+beside the old report, which the run ids expose. Any OSError becomes an OutputError (exit 9).
 """
 
 from __future__ import annotations
 
-import shutil
+import errno
+import hashlib
+import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +28,12 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from briefing import __version__
-from briefing.errors import RecordError
+from briefing.errors import OutputError, RecordError
 from briefing.models import Event, FeedError, FeedStatus, Item, Provenance
-from briefing.render import write_atomic
+from briefing.render import stage_atomic
 
 HISTORY = ".history"
+DRAFTS = "drafts"  # under OUT: a run's draft that was not published as OUT/DATE.md (exit 7)
 
 
 class RecordEvent(BaseModel):
@@ -42,9 +57,16 @@ class Rerun(BaseModel):
     calls: list[dict[str, Any]] = Field(default_factory=list)
 
 
+def new_run_id(now: datetime, content: str) -> str:
+    """Readable and reproducible: when the run started plus a digest of that instant and what it wrote."""
+    digest = hashlib.sha256(f"{now.isoformat()}\n{content}".encode()).hexdigest()[:10]
+    return f"{now:%Y%m%dT%H%M%S}-{digest}"
+
+
 class RunRecord(BaseModel):
     version: int = 1
     generator: str = f"briefing {__version__}"
+    run_id: str | None = None  # also in the report's front matter (generator.run_id)
     report: str
     date: str
     started_at: datetime
@@ -103,9 +125,14 @@ def events_for_record(top: list[Event], rest: list[Event]) -> tuple[list[Item], 
     return list(items.values()), out
 
 
+def record_json(record: RunRecord) -> str:
+    return record.model_dump_json(indent=2) + "\n"
+
+
 def save_record(record: RunRecord, report: Path) -> Path:
+    """Only the record (tests and tools); a run or rerun writes report and record with write_pair."""
     path = record_path(report)
-    write_atomic(path, record.model_dump_json(indent=2) + "\n")
+    write_pair(report, None, record, stamp=None)
     return path
 
 
@@ -124,12 +151,134 @@ def load_record(report: Path) -> RunRecord:
         raise RecordError(f"{path}: run record unreadable: {first}") from None
 
 
+def _unlink_quietly(paths: list[Path]) -> None:
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def output_error(e: OSError, path: Path, doing: str = "write") -> OutputError:
+    """One line that names the file and the reason (no traceback, no errno soup)."""
+    reason = e.strerror or str(e)
+    if e.errno == errno.ENOSPC:
+        reason = "no space left on the device"
+    elif e.errno == errno.EROFS:
+        reason = "the folder is on a read-only file system"
+    return OutputError(f"cannot {doing} {path}: {reason}; nothing was replaced")
+
+
+def _history_name(path: Path, stamp: datetime, report_stem: str) -> str:
+    tag = f"{stamp:%Y%m%dT%H%M%S%f}"
+    if path.name.endswith(".record.json"):
+        return f"{report_stem}.{tag}.record.json"
+    return f"{path.stem}.{tag}{path.suffix}"
+
+
+def _stage_copy(src: Path, dest: Path) -> Path:
+    return stage_atomic(dest, src.read_bytes())
+
+
+def write_pair(
+    report: Path, report_data: str | bytes | None, record: RunRecord, *, stamp: datetime | None
+) -> Path | None:
+    """Replace report and record as one unit (see the module docstring); the backed-up report, if any.
+
+    `report_data=None` writes only the record. With `stamp`, the current pair goes to `.history/`
+    first under that stamp.
+    """
+    rec_path = record_path(report)
+    history = report.parent / HISTORY
+    history_existed = history.is_dir()
+    staged: list[tuple[Path, Path]] = []  # (temp, target), renamed in this order
+    temps: list[Path] = []
+    backups: list[Path] = []
+    renamed = False
+    current = rec_path
+    try:
+        temps.append(stage_atomic(rec_path, record_json(record)))
+        staged.append((temps[-1], rec_path))
+        if report_data is not None:
+            current = report
+            temps.append(stage_atomic(report, report_data))
+            staged.append((temps[-1], report))
+        old_report = None
+        if stamp is not None:
+            for src in (report, rec_path):
+                if not src.is_file():
+                    continue
+                current = history / _history_name(src, stamp, report.stem)
+                temps.append(_stage_copy(src, current))
+                os.replace(temps[-1], current)
+                backups.append(current)
+                if src == report:
+                    old_report = current
+        for tmp, target in staged:
+            current = target
+            os.replace(tmp, target)
+            renamed = True
+        _sync_dir(report.parent)
+    except BaseException as e:
+        _unlink_quietly(temps)
+        if not renamed:  # the old pair is still in place: its copies would only be clutter
+            _unlink_quietly(backups)
+            if not history_existed:
+                try:
+                    history.rmdir()
+                except OSError:
+                    pass
+        if isinstance(e, OSError):
+            raise output_error(e, current) from None
+        raise
+    return old_report
+
+
+def _sync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Before any feed is fetched or any model paid for: can reports be written into `out_dir`?"""
+    probe_in = out_dir
+    while not probe_in.exists():
+        if probe_in.is_symlink():
+            raise OutputError(f"{out_dir}: cannot be created: {probe_in} is a dangling link")
+        parent = probe_in.parent
+        if parent == probe_in:
+            break
+        probe_in = parent
+    if probe_in.exists() and not probe_in.is_dir():
+        where = "" if probe_in == out_dir else f" ({probe_in} is a file)"
+        raise OutputError(f"{out_dir}: not a folder{where}; pass --out DIR")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".briefing-probe.", dir=probe_in)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        if e.errno == errno.EROFS:
+            reason = "read-only file system"
+        raise OutputError(f"{out_dir}: cannot write there ({reason}); pass --out DIR") from None
+
+
 def backup(path: Path, stamp: datetime) -> Path | None:
     """Copy `path` into `.history/` beside it before it is replaced; None when there is nothing yet."""
     if not path.exists():
         return None
-    dest_dir = path.parent / HISTORY
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / f"{path.stem}.{stamp:%Y%m%dT%H%M%S%f}{path.suffix}"
-    shutil.copy2(path, dest)
+    dest = path.parent / HISTORY / _history_name(path, stamp, path.stem)
+    try:
+        tmp = _stage_copy(path, dest)
+        os.replace(tmp, dest)
+    except OSError as e:
+        raise output_error(e, dest) from None
     return dest

@@ -224,8 +224,8 @@ def parse(text: str) -> Parsed:
     return Parsed(report=report, text=text, spans=spans)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename: readers see the old file or the new, never half."""
+def stage_atomic(path: Path, data: str | bytes) -> Path:
+    """The whole new content in a synced temp file beside `path`, ready for os.replace; removed on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -236,11 +236,21 @@ def write_atomic(path: Path, text: str) -> None:
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder and rename: readers see the old file or the new, never half."""
+    tmp = stage_atomic(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise

@@ -7,7 +7,7 @@ Used by config (the run record's settings), collect (feed URLs, links, the HTTP 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
 
@@ -24,3 +24,56 @@ def redact_url(url: str) -> str:
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     query = "&".join(f"{k}={'***' if SECRET_KEY.search(k) else v}" for k, v in pairs)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`]+""")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
+_KNOWN: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """A value (the API key) that must never be shown, wherever it turns up in a line."""
+    if value and len(value) >= 4:
+        _KNOWN.add(value)
+
+
+def redact_text(text: str) -> str:
+    """A line fit to show: URLs redacted, remembered secrets and Authorization values masked."""
+    text = _URL.sub(lambda m: redact_url(m.group(0)), text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+    for secret in _KNOWN:
+        text = text.replace(secret, "***")
+    return text
+
+
+def strip_credentials(url: str) -> str:
+    """A URL with its secrets removed, not masked: what a feed's relative links may be resolved against."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in pairs if not SECRET_KEY.search(k)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret values a URL carries (password, token-like query values), longest first, to scrub."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return []
+    found = {password} if password else set()
+    found |= {v for k, v in parse_qsl(parts.query) if SECRET_KEY.search(k)}
+    found |= {quote(s, safe="") for s in found}  # as it appears percent-encoded, too
+    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Text with every given secret value replaced by ***."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text

@@ -268,7 +268,7 @@ def test_eval_of_an_empty_report_is_an_error_not_a_perfect_score(tmp_path: Path)
     (tmp_path / "empty.md").write_text("", encoding="utf-8")
     (tmp_path / "s.txt").write_text("美联储降息25个基点。", encoding="utf-8")
     code, out, err = invoke("eval", "empty.md", "--source", "s.txt", "--json")
-    assert code == 5 and out == "" and "no claims to check" in err
+    assert code == 5 and out == "" and "empty.md: not a briefing report: no front matter" in err
 
 
 def test_report_keeps_its_permissions_and_the_record_hides_url_credentials(
@@ -285,7 +285,9 @@ def test_report_keeps_its_permissions_and_the_record_hides_url_credentials(
         report = tmp_path / "out" / f"{DAY}.md"
         assert report.stat().st_mode & 0o777 != 0o600
         report.chmod(0o640)
-        assert invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out", "--force")[0] == 0
+        assert (
+            invoke("run", "--feeds", str(SAMPLE), "--date", DAY, "--out", "out", "--force")[0] == 0
+        )
     assert report.stat().st_mode & 0o777 == 0o640
     record = (tmp_path / "out" / f"{DAY}.record.json").read_text(encoding="utf-8")
     assert "s3cret-pw" not in record and "***@127.0.0.1" in record

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from briefing.claims import split_claims
 from briefing.errors import ConfigError
 from briefing.evaluate import (
     ClaimVerdict,
@@ -22,6 +21,7 @@ from briefing.evaluate import (
     make_judge,
     sources_from_items,
 )
+from briefing.grounding.claims import split_claims
 from briefing.models import Item
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"

@@ -6,15 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from briefing.facts import (
-    cn_to_decimal,
-    compact,
-    directions,
-    extract,
-    number_windows,
-    split_clauses,
-    subject_features,
-)
+from briefing.grounding.corpus import number_windows, subject_features
+from briefing.grounding.directions import directions
+from briefing.grounding.facts import extract
+from briefing.grounding.numbers import cn_to_decimal
+from briefing.grounding.text import compact, split_clauses
 from briefing.rules import load_rules
 
 

@@ -152,8 +152,8 @@ def test_offline_rerun_restores_the_generated_section(tmp_path, monkeypatch) -> 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--event", "4", "--section", "summary"], 5, "no event 4; the report has events 1–3"),
-        (["--event", "0", "--section", "summary"], 5, "no event 0"),
+        (["--event", "4", "--section", "summary"], 2, "--event 4: no such event;"),
+        (["--event", "0", "--section", "summary"], 2, "0 is not in the range x>=1"),
         (["--event", "1", "--section", "headline2"], 2, "Invalid value for '--section'"),
     ],
 )
