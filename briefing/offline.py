@@ -116,7 +116,8 @@ class OfflineWriter:
     def title(self, r: Reading) -> str:
         written = [w for i in r.event.items for _, w in self.rules.entity_mentions(tidy(i.title))]
         if any(is_chinese(i.title) for i in r.event.items):
-            return compose_title(r.event, list(dict.fromkeys(written)), r.facts)
+            action = r.kind.patterns[-1] if r.kind.patterns else None
+            return compose_title(r.event, list(dict.fromkeys(written)), r.facts, action)
         names = list(dict.fromkeys(n for n, _ in self.rules.entity_mentions(r.text)))[:1]
         return md_inline(f"{'、'.join(names) or '外电'}：{r.kind.label}")
 
@@ -127,10 +128,16 @@ class OfflineWriter:
             return title + "。", []
         key = figures(title)
         action = r.kind.patterns[-1] if r.kind.patterns else None
+        follows = {f.order - 1: f for f in r.facts if f.dangling}  # 「受此影响，…」 after its lead
+
+        def told(f: Fact) -> set[str]:
+            nxt = follows.get(f.order)
+            return figures(f.text) | (figures(nxt.text) if nxt and nxt.item is f.item else set())
+
         lead = max(
             candidates,
             key=lambda f: (
-                len(key & figures(f.text)),
+                len(key & told(f)),
                 bool(action and action.search(f.text)),
                 "decision" in f.roles,
                 -r.event.items.index(f.item),  # rank puts the story's best source first
@@ -140,11 +147,14 @@ class OfflineWriter:
         )
         chosen = [lead]
         if len(lead.text) < 110:
+            nxt = follows.get(lead.order)
             second = [
                 f
                 for f in candidates
                 if f is not lead and f.roles - {"opinion", "watch"} and adds(f.text, [lead.text])
             ]
+            if nxt and nxt.item is lead.item and adds(nxt.text, [lead.text]):
+                second = [nxt]
             if second:
                 chosen.append(max(second, key=lambda f: (f.score, -f.order)))
         chosen.sort(key=lambda f: f.order)

@@ -47,7 +47,9 @@ ROLES: dict[str, re.Pattern[str]] = {
     "watch": re.compile(r"将于|将在|定于|下次会议|下周|届时|计划于"),
 }
 _SUBJECTLESS = re.compile(r"^(此外|同时|其中|另外|与此同时|不过|但|而)[，,]?")
-_DANGLING = re.compile(r"^(他|她|其|该行|该公司|此举|这一|这些|这是|上述|但|而|不过|然而)")
+_DANGLING = re.compile(
+    r"^(他|她|其|该行|该公司|此举|这一|这些|这是|上述|但|而|不过|然而|受此|对此|因此|此外|与此同时|同时)"
+)
 
 UP = [
     "上涨",
@@ -354,7 +356,12 @@ def _clause_score(c: str, entities: list[str]) -> float:
     )
 
 
-def compose_title(event: Event, entities: list[str], fs: list[Fact] = ()) -> str:
+def compose_title(
+    event: Event,
+    entities: list[str],
+    fs: list[Fact] = (),
+    action: re.Pattern[str] | None = None,
+) -> str:
     """The decisive fact with its figure, at most TITLE_MAX characters, from the Chinese headlines' clauses.
 
     The best clause (a figure, a decision verb, a record, the actor first) leads; a second clause
@@ -365,12 +372,17 @@ def compose_title(event: Event, entities: list[str], fs: list[Fact] = ()) -> str
     if not titles:
         return md_inline(tidy(event.title))
     scored = [
-        (_clause_score(c, entities), -k, c, t) for k, t in enumerate(titles) for c in _clauses(t)
+        (_clause_score(c, entities) + 2.5 * bool(action and action.search(c)), -k, c, t)
+        for k, t in enumerate(titles)
+        for c in _clauses(t)
     ]
     if not scored:
         return md_inline(titles[0][:TITLE_MAX])
     best = max(scored)
     lead, own = best[2], best[3]
+    whole = "，".join(_clauses(own))
+    if _FIGURE.search(whole) and len(whole) <= TITLE_MAX:  # the headline fits as it is
+        return md_inline(whole)
     extra = [c for c in _clauses(own) if c != lead and (_FIGURE.search(c) or _RECORD.search(c))]
     if not _FIGURE.search(lead):
         extra = sorted((c for _, _, c, _ in scored if _FIGURE.search(c)), key=len)[:1]

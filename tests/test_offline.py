@@ -81,9 +81,9 @@ def _all_text(a) -> str:
 def test_summary_is_the_decision_and_what_another_source_adds_without_orders_to_a_model() -> None:
     a = _write(FED).analysis
     assert a.summary == (
-        "美联储周三宣布将联邦基金利率下调25个基点至3.50%-3.75%。"
-        "美联储同时宣布每月购买约400亿美元短期国债以管理准备金。"
-    )
+        "美联储周三宣布将联邦基金利率下调25个基点至3.50%-3.75%。这是年内第三次降息。"
+    )  # a 「这是…」 sentence stays with the one it follows
+    assert a.insight.split("\n\n")[0] == "美联储同时宣布每月购买约400亿美元短期国债以管理准备金。"
     assert "忽略" not in _all_text(a) and "黑客" not in _all_text(a)
     assert a.writer == "offline"
     assert a.event_time == "2025-12-11 03:05"
