@@ -101,7 +101,14 @@ class OfflineWriter:
         return self.rules.classify(event_text(event))
 
     def read(self, event: Event) -> Reading:
+        """The event as the writer sees it: for a kind with an actor (美联储, 日本央行…), only the
+        items that name that actor — a story grouped in by a shared date or word stays out."""
         kind = self.kind_of(event)
+        if len(kind.patterns) >= 2:
+            actor = kind.patterns[0]
+            on_story = [i for i in event.items if actor.search(f"{i.title}\n{i.summary}")]
+            if on_story and len(on_story) < len(event.items):
+                event = event.model_copy(update={"items": on_story})
         return Reading(
             event=event,
             kind=kind,
@@ -255,7 +262,7 @@ class OfflineWriter:
         self._themes[tuple(ids)] = (r.kind.id, theme)
         analysis = EventAnalysis(
             title=title,
-            event_time=event_time(event.items),
+            event_time=event_time(r.event.items),
             summary=summary,
             insight=self.insight(r, used, [i.text for i in impacts]),
             impacts=impacts,
@@ -270,6 +277,9 @@ class OfflineWriter:
             f"摘要与解读取自{len(r.facts)}句中文来源句；英文来源不引用",
             f"投资启示的观察点来自{'来源' if watch_from == 'sources' else '规则表'}",
         ]
+        left_out = [i.title for i in event.items if i not in r.event.items]
+        if left_out:
+            notes.append(f"未采用（不涉及{r.kind.label}的主体）：{'；'.join(left_out)}")
         return Written(
             analysis=analysis,
             provenance=Provenance(

@@ -422,3 +422,28 @@ def test_editorial_eval_counts_the_problems_of_mains_offline_report() -> None:
         "stock_overlap": 1,
         "vague_takeaway": 1,
     }
+
+
+def test_a_story_grouped_in_by_a_shared_date_stays_out_of_a_central_bank_event() -> None:
+    boj = _event(
+        "日本央行下周加息至0.75%",
+        _item(
+            "观察",
+            "日本央行下周加息至0.75%",
+            "日本央行将在12月18日至19日的会议上把利率上调至0.75%。",
+            9,
+        ),
+        _item(
+            "观察",
+            "拉加德：欧元区经济韧性超预期",
+            "欧洲央行行长拉加德表示，12月18日公布的预测可能上调增长预期。",
+            8,
+        ),
+        kind="boj_tightening",
+    )
+    w = _write(boj)
+    assert "拉加德" not in _all_text(w.analysis)
+    assert w.analysis.event_time == "2025-12-11 09:05"
+    assert (
+        w.provenance.notes[-1] == "未采用（不涉及日本央行收紧的主体）：拉加德：欧元区经济韧性超预期"
+    )
