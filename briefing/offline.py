@@ -216,7 +216,7 @@ class OfflineWriter:
         mechanism = r.kind.clause("mechanism", r.text, r.direction, r.surprise)
         if mechanism and not any(similar(mechanism, b) for b in bullets):
             paras.append(mechanism)
-        return "\n\n".join(paras) or self.title(r) + "。"
+        return "\n\n".join(_fold_short(paras)) or self.title(r) + "。"
 
     def impacts(self, r: Reading) -> tuple[list[Impact], list[str]]:
         """One bullet per asset from the first rule that fits the event's direction and surprise."""
@@ -356,6 +356,17 @@ def publishable(top: list[Event], rest: list[Event]) -> tuple[list[Event], list[
     gone = [e for e in top if e not in new_top]
     new_rest = sorted([e for e in rest if e not in swap] + gone, key=lambda e: -e.score)
     return new_top, new_rest
+
+
+def _fold_short(paras: list[str], short: int = 40) -> list[str]:
+    """A one-line paragraph joins the next one (the closing mechanism stays a paragraph of its own)."""
+    out: list[str] = []
+    for k, p in enumerate(paras):
+        if out and len(out[-1]) < short and k < len(paras) - 1:
+            out[-1] += p
+        else:
+            out.append(p)
+    return out
 
 
 def _is_china(text: str) -> bool:

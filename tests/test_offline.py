@@ -83,7 +83,9 @@ def test_summary_is_the_decision_and_what_another_source_adds_without_orders_to_
     assert a.summary == (
         "美联储周三宣布将联邦基金利率下调25个基点至3.50%-3.75%。这是年内第三次降息。"
     )  # a 「这是…」 sentence stays with the one it follows
-    assert a.insight.split("\n\n")[0] == "美联储同时宣布每月购买约400亿美元短期国债以管理准备金。"
+    assert a.insight.split("\n\n")[0] == (
+        "美联储同时宣布每月购买约400亿美元短期国债以管理准备金。鲍威尔称这不是量化宽松。"
+    )
     assert "忽略" not in _all_text(a) and "黑客" not in _all_text(a)
     assert a.writer == "offline"
     assert a.event_time == "2025-12-11 03:05"
@@ -121,8 +123,7 @@ def test_summary_then_insight_reading_against_expectation_and_previous_then_disa
         "CPI数据公布后，美元指数涨0.8%至104.2，两年期美债收益率上升12个基点至4.28%。"
     )
     assert a.insight.split("\n\n") == [
-        "这一读数高于市场预期，且较前值回升。",
-        "看法并不一致：瑞穗证券经济学家认为，能源推动的上涨多为一次性因素；"
+        "这一读数高于市场预期，且较前值回升。看法并不一致：瑞穗证券经济学家认为，能源推动的上涨多为一次性因素；"
         "但德银分析师指出，核心通胀粘性意味着年内首次降息可能推迟至9月。",
         "读数高于预期意味着利率在更高水平停留更久，市场会先在短端利率和美元上重新定价降息路径。",
     ]
