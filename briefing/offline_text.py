@@ -181,6 +181,9 @@ def similar(a: str, b: str, threshold: float = 0.6) -> bool:
 
 def same_phrase(a: str, b: str, size: int = 8) -> bool:
     """One long Chinese phrase in both (「与货币政策立场无关」): the same point, told twice."""
+    x, y = _bigrams(a), _bigrams(b)
+    if len(x & y) < size - 1:  # no shared run of `size` characters is possible
+        return False
     m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return m.size >= size and bool(_CJK.search(a[m.a : m.a + m.size]))
 
@@ -190,10 +193,13 @@ def figures(text: str) -> set[str]:
     return {re.sub(r"\s+", "", m.group(0)) for m in _FIGURE.finditer(text)}
 
 
+MAX_ITEMS = 12  # rank puts a story's best sources first; a long running story is read from these
+
+
 def facts(event: Event) -> list[Fact]:
     """Each informative Chinese source sentence once, in source order; orders to a model, boilerplate and near-repeats left out."""
     out: list[Fact] = []
-    for item in event.items:
+    for item in event.items[:MAX_ITEMS]:
         for raw in _merge_semicolons(sentences(item.summary)):
             s = tidy(raw)
             if len(s) < 10 or not is_chinese(s) or is_instruction(s) or _BOILERPLATE.search(s):
