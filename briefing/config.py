@@ -75,7 +75,16 @@ class CollectConfig(BaseModel):
     per_host: int = Field(default=6, ge=1, le=512)  # requests in flight to one host
     max_items: int = Field(default=10_000, ge=1)  # items kept per feed
     max_bytes: int = Field(default=16 * 2**20, ge=1024)  # a response or file larger is not a feed
+    parse_processes: int | None = Field(default=None, ge=0, le=64)  # None: by feed and CPU count
     user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
+
+
+class MemoryConfig(BaseModel):
+    """How far back the earlier reports in the output folder count as already published."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(default=7, ge=0, le=90)  # 0: no memory
 
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "prompt"]
@@ -112,6 +121,8 @@ class Settings(BaseModel):
     report: ReportConfig = Field(default_factory=ReportConfig)
     collect: CollectConfig = Field(default_factory=CollectConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    min_grounding: float | None = Field(default=None, ge=0, le=1)  # = `run --min-grounding`
     base_dir: Path = Field(default=Path("."), exclude=True)  # where feeds.yaml lives
     cache_dir: Path | None = None
 

@@ -124,7 +124,8 @@ class OfflineWriter:
         written = [w for i in r.event.items for _, w in self.rules.entity_mentions(tidy(i.title))]
         if any(is_chinese(i.title) for i in r.event.items):
             action = r.kind.patterns[-1] if r.kind.patterns else None
-            return compose_title(r.event, list(dict.fromkeys(written)), r.facts, action)
+            actor = r.kind.patterns[0] if len(r.kind.patterns) >= 2 else None
+            return compose_title(r.event, list(dict.fromkeys(written)), r.facts, action, actor)
         names = list(dict.fromkeys(n for n, _ in self.rules.entity_mentions(r.text)))[:1]
         return md_inline(f"{'、'.join(names) or '外电'}：{r.kind.label}")
 

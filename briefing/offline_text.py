@@ -344,9 +344,12 @@ TITLE_MAX = 30
 _COUNTRIES = {"中国", "美国", "日本", "欧洲", "欧元区", "英国", "德国"}
 
 
-def _clauses(title: str) -> list[str]:
+def _clauses(title: str, actor: re.Pattern[str] | None = None) -> list[str]:
+    """A headline's clauses; an attribution (「国家统计局：」) dropped unless it names the actor."""
     title = re.sub(r"[：:；;，,][^：:；;，,]*[？?]\s*$", "", title)  # 「…：这是“隐形QE”吗？」
-    title = _ATTRIBUTION.sub("", title) if re.search(r"\d", _ATTRIBUTION.sub("", title)) else title
+    m = _ATTRIBUTION.match(title)
+    if m and re.search(r"\d", title[m.end() :]) and not (actor and actor.search(m.group(0))):
+        title = title[m.end() :]
     return [c for c in _CLAUSES.split(title) if len(c) >= 4 and not re.search(r"[？?]|吗$", c)]
 
 
@@ -367,6 +370,7 @@ def compose_title(
     entities: list[str],
     fs: list[Fact] = (),
     action: re.Pattern[str] | None = None,
+    actor: re.Pattern[str] | None = None,
 ) -> str:
     """The decisive fact with its figure, at most TITLE_MAX characters, from the Chinese headlines' clauses.
 
@@ -380,16 +384,20 @@ def compose_title(
     scored = [
         (_clause_score(c, entities) + 2.5 * bool(action and action.search(c)), -k, c, t)
         for k, t in enumerate(titles)
-        for c in _clauses(t)
+        for c in _clauses(t, actor)
     ]
     if not scored:
         return md_inline(titles[0][:TITLE_MAX])
     best = max(scored)
     lead, own = best[2], best[3]
-    whole = "，".join(_clauses(own))
+    parts = _clauses(own, actor)
+    whole = "，".join(parts)
     if _FIGURE.search(whole) and len(whole) <= TITLE_MAX:  # the headline fits as it is
         return md_inline(whole)
-    extra = [c for c in _clauses(own) if c != lead and (_FIGURE.search(c) or _RECORD.search(c))]
+    if parts[0] != lead and len(parts[0]) + 1 + len(lead) <= TITLE_MAX:
+        sep = "：" if re.search(re.escape(parts[0]) + r"\s*[：:]", own) else "，"
+        lead = f"{parts[0]}{sep}{lead}"  # the headline's first clause names its subject
+    extra = [c for c in parts if c not in lead and (_FIGURE.search(c) or _RECORD.search(c))]
     if not _FIGURE.search(lead):
         extra = sorted((c for _, _, c, _ in scored if _FIGURE.search(c)), key=len)[:1]
     if not _FIGURE.search(lead) and not any(_FIGURE.search(c) for c in extra):

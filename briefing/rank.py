@@ -30,6 +30,7 @@ _W_WEIGHT = 0.25
 _W_RECENCY = 0.5
 _W_PRIORITY = 0.75
 _W_RELEVANCE = 1.0  # how much the story matters to markets and the economy (rules' topics)
+_W_DEPTH = 0.25  # per doubling of items: a story told in many developments weighs more
 _READ_ITEMS = 8  # items of an event whose titles and summaries are read for its kind and topics
 _DIVERSITY = 0.6  # a top pick's score is cut by up to this share for redundancy with earlier picks
 _OVERLAP_FLOOR = 0.25  # redundancy below this is two stories sharing a theme, not one story split
@@ -41,6 +42,7 @@ _TITLE_NOISE = re.compile(r"[\W_]+")
 _SPEECH = re.compile(r"[：:]|称|表示|说|指出|强调|暗示|透露|警告|回应")
 _ANNOUNCE = re.compile(_SPEECH.pattern + "|宣布")  # a top story's speaker may announce it
 _BREAK = re.compile(r"[，。,.;；！!？?\s]")
+_ECHO = 0.1  # centroid cosine that, with a figure in both headlines, makes a follow-up
 _FOLLOW_UP_HOURS = 24  # "the same day": a speaker's follow-up within this many hours
 
 
@@ -75,14 +77,18 @@ class _Candidate:
 def _redundancy(a: _Candidate, b: _Candidate, fallback_kind: str) -> float:
     """How much two events look like one story: centroid cosine or, within one kind, how many of the
     smaller event's entities the other names too (a second 美联储+降息 story after the Fed cut)."""
-    small, big = (
-        (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (b.centroid, a.centroid)
-    )
-    cos = sum(w * big[f] for f, w in small.items() if f in big) / (a.norm * b.norm or 1.0)
+    cos = _cosine(a, b)
     same = 0.0
     if a.event.kind == b.event.kind and a.event.kind != fallback_kind and a.entities and b.entities:
         same = len(a.entities & b.entities) / min(len(a.entities), len(b.entities))
     return min(1.0, max(cos, same))
+
+
+def _cosine(a: _Candidate, b: _Candidate) -> float:
+    small, big = (
+        (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (b.centroid, a.centroid)
+    )
+    return sum(w * big[f] for f, w in small.items() if f in big) / (a.norm * b.norm or 1.0)
 
 
 def _title_of(docs: list[Doc]) -> str:
@@ -137,6 +143,7 @@ def _make_event(
         + _W_RECENCY * recency
         + _W_PRIORITY * kind.priority
         + _W_RELEVANCE * relevance
+        + _W_DEPTH * math.log2(len(members))
     )
     centroid: dict[str, float] = defaultdict(float)
     for d in members:
@@ -292,7 +299,13 @@ def _speakers(texts: list[str], rules: Rules, gap: int, marker: re.Pattern[str])
 
 
 def _figures(c: _Candidate) -> set[str]:
-    return {f for f in c.centroid if f.startswith("N:")}
+    """The numbers its headlines carry (a figure in a summary is background, not the story)."""
+    out: set[str] = set()
+    for d in c.members:
+        out |= {
+            f for f in _numbers(unicodedata.normalize("NFKC", d.item.title).lower()) if f[0] == "N"
+        }
+    return out
 
 
 def _latest(c: _Candidate) -> float:
@@ -321,18 +334,19 @@ def follow_ups(
         )
         for t in top
     ]
+    top_figures, top_latest = [_figures(t) for t in top], [_latest(t) for t in top]
     joined: dict[int, list[_Candidate]] = defaultdict(list)
     keep: list[_Candidate] = []
     for r in rest:
         speakers = _speakers([d.item.title for d in r.members], rules, 2, _SPEECH)
-        figures = _figures(r)
+        figures, latest = _figures(r), _latest(r)
         best: tuple[int, int] | None = None
         for k, t in enumerate(top):
-            same_day = abs(_latest(t) - _latest(r)) <= _FOLLOW_UP_HOURS * 3600
+            same_day = abs(top_latest[k] - latest) <= _FOLLOW_UP_HOURS * 3600
             votes = 0
             if speakers & said[k] and same_day:
                 votes += 1
-            if figures & _figures(t) and r.entities & t.entities:
+            if figures & top_figures[k] and (r.entities & t.entities or _cosine(r, t) >= _ECHO):
                 votes += 1
             if votes and (best is None or votes > best[0]):
                 best = (votes, k)

@@ -154,8 +154,11 @@ def _number_class(f: str) -> str | None:
     return "amount" if float(f[2:]) >= _AMOUNT else "n"
 
 
+_CONCEPT_PREFIXES = ("E:", "N:")
+
+
 def _is_concept(f: str) -> bool:
-    return f.startswith(("E:", "N:"))
+    return f[:2] in _CONCEPT_PREFIXES
 
 
 @dataclass
@@ -177,18 +180,24 @@ def similarity(a: Doc, b: Doc) -> float:
     Numbers that disagree outweigh words that agree: 沪指收涨0.41% and 恒指收跌0.3% share a
     template, not a story.
     """
-    small, big = (a.vec, b.vec) if len(a.vec) <= len(b.vec) else (b.vec, a.vec)
-    shared = sorted(a.concepts.keys() & b.concepts.keys())
+    av, bv = a.vec, b.vec
+    common = av.keys() & bv.keys()  # fsum below: exact, so the set's order cannot matter
+    if not common:
+        return 0.0
+    shared = [f for f in common if f[:2] in _CONCEPT_PREFIXES]
     if len(shared) < 2:  # one shared entity or number (美联储; 2.5%) names a topic, not a story
-        words = sum(w * big[f] for f, w in small.items() if f in big and f not in shared)
-        lone = sum(small[f] * big[f] for f in shared if f.startswith("E:")) * _LONE_ENTITY
-        if words >= LEX_MATCH * _LONE_NUMBER_WORDS:  # unless the words agree too (起售价4911元)
-            lone += sum(small[f] * big[f] for f in shared if f.startswith("N:"))
+        words = math.fsum(av[f] * bv[f] for f in common if f not in shared)
+        lone = 0.0
+        for f in shared:
+            if f[0] == "E":
+                lone = av[f] * bv[f] * _LONE_ENTITY
+            elif words >= LEX_MATCH * _LONE_NUMBER_WORDS:  # unless the words agree (起售价4911元)
+                lone = av[f] * bv[f]
         return (words + lone) * _conflict(a, b)
-    sim = sum(w * big[f] for f, w in small.items() if f in big)
-    if any(f.startswith("N:") for f in shared):
+    sim = math.fsum(av[f] * bv[f] for f in common)
+    if any(f[0] == "N" for f in shared):
         # 美联储 and 降息 alone name a topic; with a shared number they can name a story
-        inter = sum(min(a.concepts[f], b.concepts[f]) for f in shared)
+        inter = math.fsum(min(a.concepts[f], b.concepts[f]) for f in shared)
         dice = 2 * inter / (a.concept_mass + b.concept_mass)
         sim = max(sim, dice * LEX_MATCH / _CONCEPT_MATCH)
     return sim * _conflict(a, b)

@@ -7,7 +7,7 @@ Used by config (the run record's settings), collect (feed URLs, links, the HTTP 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
 
@@ -26,7 +26,8 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`]+""")
+# brackets end a URL here ("[link=https://x]…" in a feed title); a bracketed IPv6 host holds no secret
+_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`\[\]，。；、（）]+""")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _KNOWN: set[str] = set()
 
@@ -59,16 +60,21 @@ def strip_credentials(url: str) -> str:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The secret values a URL carries (password, token-like query values), longest first, to scrub."""
+    """The secret values a URL carries (password, token-like query values), longest first, to scrub.
+
+    Each as written in the URL, decoded, and percent-encoded, since a server may echo any of them.
+    """
     try:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
         return []
-    found = {password} if password else set()
-    found |= {v for k, v in parse_qsl(parts.query) if SECRET_KEY.search(k)}
-    found |= {quote(s, safe="") for s in found}  # as it appears percent-encoded, too
-    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+    found = {password, unquote(password)} if password else set()
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if value and SECRET_KEY.search(unquote_plus(key)):
+            found |= {value, unquote_plus(value), quote(unquote_plus(value), safe="")}
+    return sorted((s for s in found if len(s) >= 4), key=lambda s: (-len(s), s))
 
 
 def scrub(text: str, secrets: list[str]) -> str:

@@ -178,25 +178,29 @@ def _terms(text: str) -> set[str]:
 
 
 def check_general(report: Report) -> list[Problem]:
+    """A 一般事件 line that shares a top event's figure, most of its title's words, or two of its
+    names and keywords; named against the event it shares most with."""
     out = []
     for k, line in enumerate(report.general, 1):
         figures, terms, words = _figures(line), _terms(line), _bigrams(line)
+        found = []
         for n, e in enumerate(report.events, 1):
             body = f"{e.title}\n{e.summary}\n{e.insight}"
-            shared = figures & _figures(body)
             overlap = len(words & _bigrams(e.title)) / len(words) if words else 0
             common = terms & _terms(body)
-            shared = shared if common or overlap >= 0.2 else set()  # a figure alone can be chance
+            shared = figures & _figures(body) if common or overlap >= 0.2 else set()
             if shared or overlap >= 0.4 or (len(common) >= 2 and common & _terms(e.title)):
-                why = (
-                    f"shares {'、'.join(sorted(shared))}"
-                    if shared
-                    else f"{overlap:.0%} of its words"
-                    if overlap >= 0.4
-                    else f"both on {'、'.join(sorted(common))}"
-                )
-                out.append(Problem("general_retells", f"一般事件 {k} ≈ event {n} ({why})", line))
-                break
+                found.append((len(shared), len(common), overlap, n, shared, common))
+        if found:
+            _, _, overlap, n, shared, common = max(found)
+            why = (
+                f"shares {'、'.join(sorted(shared))}"
+                if shared
+                else f"{overlap:.0%} of its words"
+                if overlap >= 0.4
+                else f"both on {'、'.join(sorted(common))}"
+            )
+            out.append(Problem("general_retells", f"一般事件 {k} ≈ event {n} ({why})", line))
     return out
 
 

@@ -15,9 +15,20 @@ from briefing.grounding.claims import Claim
 from briefing.grounding.corpus import Corpus
 from briefing.grounding.dates import date_ok, date_pool
 from briefing.grounding.directions import direction_conflicts, stance_conflict
-from briefing.grounding.entities import ASSETS, CONCEPTS, entity_ok, speaker, unknown_names
+from briefing.grounding.entities import (
+    ASSETS,
+    CONCEPTS,
+    COUNTRIES,
+    entity_ok,
+    speaker,
+    unknown_names,
+)
 from briefing.grounding.facts import Facts, extract
+from briefing.grounding.invented import credit_conflicts, invented_names
+from briefing.grounding.negation import negation_conflicts
+from briefing.grounding.notamounts import ordinal_conflicts
 from briefing.grounding.numbers import number_hint, number_ok
+from briefing.grounding.speakers import actor_conflicts, speaker_conflicts
 from briefing.grounding.text import quote, squash
 from briefing.rules import Rules
 
@@ -157,23 +168,26 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
     if factual:
         for name in unknown_names(claim.body, corpus, rules):
             fail("entity", f"name {quote(name)} is in no source")
-    if factual and (who := speaker(claim.body, rules)) and who in set().union(*corpus.entities):
-        context = corpus.sentence_coverage(claim.body)
-        sid = max(context, key=lambda i: context[i], default=None)
-        if sid is not None and context[sid] >= 0.6:
-            theirs = speaker(corpus.sents[sid][1], rules)
-            if theirs and theirs != who:
-                fail(
-                    "entity",
-                    f"attributed to {who}, but the source attributes it to {theirs}: {quote(corpus.sents[sid][1])}",
-                )
-    if factual:
-        conflicts = clause_conflicts(claim.body, corpus, rules)
-        conflicts += slot_conflicts(claim.body, corpus, rules)
-        for kind, token, reason in conflicts:
-            if not any(quote(token) in r for r in reasons):  # said once is enough
-                fail(kind, reason)
+    for name in invented_names(claim.body, corpus, rules):
+        if not any(quote(name) in r for r in reasons):
+            fail("entity", f"name {quote(name)} is in no source")
+    for reason in credit_conflicts(claim.body, corpus):
+        fail("entity", reason)
+    skip = CONCEPTS | ASSETS | COUNTRIES
+    for reason in [
+        *speaker_conflicts(claim.body, corpus, rules, skip),
+        *actor_conflicts(claim.body, corpus, rules, skip),
+    ]:
+        fail("speaker", reason)
+    conflicts = clause_conflicts(claim.body, corpus, rules)
+    conflicts += slot_conflicts(claim.body, corpus, rules)
+    for kind, token, reason in conflicts:
+        if not any(quote(token) in r for r in reasons):  # said once is enough
+            fail(kind, reason)
+    for reason in ordinal_conflicts(claim.body, corpus, rules):
+        fail("ordinal", reason)
     contradictions = direction_conflicts(claim.body, corpus)
+    contradictions += negation_conflicts(claim.body, corpus)
     if stance := stance_conflict(claim, corpus, rules):
         contradictions.append(stance)
     for c in contradictions:
