@@ -756,6 +756,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
     loaded = load_report(report, record=None)
     events = loaded.parsed.report.events
     top = loaded.record.top_events() if loaded.record else []
+    made = loaded.record.sections if loaded.record else []  # how each section was written
     if loaded.record_problem and not as_json:
         say((loaded.record_problem, "yellow"))
     if event is not None and event > len(events):
@@ -774,6 +775,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
                     "number": n,
                     **events[n - 1].model_dump(mode="json", exclude={"sources", "writer"}),
                     "items": [_item_json(i) for i in top[n - 1].items] if n <= len(top) else [],
+                    "notes": made[n - 1].notes if n <= len(made) else [],
                 }
                 for n in numbers
             ],
@@ -790,6 +792,7 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
 
     from briefing.render import section_text
 
+    made = loaded.record.sections if loaded.record else []
     for n in numbers:
         a = loaded.parsed.report.events[n - 1]
         body = (
@@ -806,6 +809,8 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
                     f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
                 )
             out.print(table)
+        if n <= len(made) and made[n - 1].notes:  # the writer's method: never in the post
+            out.print("\n".join(f"· {note}" for note in made[n - 1].notes), markup=False)
         out.rule()
 
 

@@ -26,7 +26,7 @@ from briefing.errors import (
 from briefing.evaluate import Source, check, sources_from_items
 from briefing.memory import load_memory, recap
 from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
-from briefing.offline import OfflineWriter
+from briefing.offline import OfflineWriter, publishable
 from briefing.rank import rank
 from briefing.record import (
     DRAFTS,
@@ -187,6 +187,8 @@ async def run_async(
 
     stage("write")
     writer = writer or make_writer(settings)
+    if writer.name == "offline":  # offline, an English-only story cannot be told: the next one is
+        ranked.top, ranked.rest = publishable(ranked.top, ranked.rest)
     (written, headline), general = await asyncio.gather(
         write_all(writer, ranked.top, ranked.rest),
         general_lines(ranked.rest, settings.report.general_max, writer),
