@@ -11,8 +11,6 @@ pipeline load when a command runs.
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -27,6 +25,8 @@ from briefing import __version__
 from briefing.errors import BROKEN_PIPE, INTERRUPTED, BriefingError
 
 if TYPE_CHECKING:
+    import logging
+
     from rich.console import Console
     from rich.progress import Progress
     from rich.text import Text
@@ -144,8 +144,9 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class _RedactSecrets(logging.Filter):
-    """On the handler, so it sees httpx/httpcore/openai records too: no key, no credential in a URL."""
+class _RedactSecrets:
+    """A logging filter on the handler, so it sees httpx/httpcore/openai records too: no key, no
+    credential in a URL. (Any object with `filter` will do; no logging import at start-up.)"""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from briefing.secrets import redact_text
@@ -160,6 +161,8 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> 
     if root.meta.get("briefing.logging") and not verbose:
         return
     root.meta["briefing.logging"] = True
+    import logging
+
     handler: logging.Handler
     if err.is_terminal:
         from rich.logging import RichHandler
@@ -185,6 +188,18 @@ verbose_option = click.option(
     callback=_set_verbose,
     help="Log each step on stderr (also after the subcommand).",
 )
+
+
+def _echo_json(payload: Any) -> None:
+    import json
+
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _log(name: str) -> logging.Logger:
+    import logging
+
+    return logging.getLogger(name)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -271,7 +286,7 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
     def on_feed(status: FeedStatus) -> None:
         mark = "✓" if status.ok else "✗"
         progress.update(task, advance=1, description=redact_text(f"{mark} {status.feed}"))
-        logging.getLogger("briefing.collect").info(
+        _log("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
             status.feed,
@@ -321,7 +336,7 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     progress, on_feed = _feed_progress(settings)
 
     def on_stage(stage: str) -> None:
-        logging.getLogger("briefing").info("stage: %s", stage)
+        _log("briefing").info("stage: %s", stage)
         for task in progress.tasks:
             if task.total is None:
                 progress.update(task.id, total=1, completed=1)
@@ -412,7 +427,7 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
             "items": [i.model_dump(mode="json") for i in items],
             "errors": [e.model_dump(mode="json") for e in result.errors],
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
     else:
         table = Table(title=f"{len(items)} items", title_justify="left")
         for col in ("published", "source", "title"):
@@ -477,7 +492,7 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                 for e in events
             ]
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     table = Table(title=f"{len(events)} events (dropped: {ranked.dropped})", title_justify="left")
     for col in ("#", "score", "sources", "kind", "title", "why"):
@@ -598,7 +613,7 @@ def eval_(
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if as_json:
-        click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
+        _echo_json(result.contract_dict())
     else:
         table = Table(
             title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
@@ -661,7 +676,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
             ],
             "general": r.general,
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     _show_events(loaded, numbers, top)
 

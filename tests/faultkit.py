@@ -3,11 +3,13 @@ subprocess, a loopback feed server that can hang, a small tmpfs, and byte snapsh
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -53,9 +55,12 @@ def morning(out: Path, *extra: str) -> Path:
 _MORNING: dict[str, Path] = {}
 
 
-def morning_copy(out: Path, cache: Path) -> Path:
+def morning_copy(out: Path, cache: Path | None = None) -> Path:
     """A copy of one sample run made once per session (faster than a run per test)."""
     if "out" not in _MORNING:
+        if cache is None:
+            cache = Path(tempfile.mkdtemp(prefix="briefing-morning-"))
+            atexit.register(shutil.rmtree, cache, True)
         _MORNING["out"] = cache / "morning-out"
         morning(_MORNING["out"])
     shutil.copytree(_MORNING["out"], out)

@@ -17,7 +17,6 @@ from faultkit import (
     FeedServer,
     http_config,
     invoke,
-    morning,
     morning_copy,
     one_line,
     snapshot,
@@ -157,7 +156,7 @@ def test_a_file_that_is_not_a_readable_briefing_is_refused(
 ) -> None:
     path = tmp_path / "r.md"
     if data == "utf-16-no-bom":
-        data = morning(tmp_path / "out").read_text(encoding="utf-8").encode("utf-16-le")
+        data = morning_copy(tmp_path / "out").read_text(encoding="utf-8").encode("utf-16-le")
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     (tmp_path / "s.txt").write_text("美联储降息25个基点至3.50%-3.75%。", encoding="utf-8")
     args = {
