@@ -1,28 +1,51 @@
-"""rank on 1,000 and 10,000 generated headlines: time, peak memory and how well stories regroup.
+"""rank at 10,000 and 50,000 headlines, next to its baselines, in one run (issue 12).
 
-Run: python bench/bench_rank.py [--sizes 1000 10000] [--seed 7] [--repeat 3]
+Run: python bench/bench_rank.py [--sizes 10000 50000] [--seed 7] [--base 52d90b2]
 
-The generator writes realistic-looking headlines (mostly Chinese templates, about one in six in
-English) about central banks, data releases, earnings, deals, markets, commodities and local
-policy, with varied entities (thousands of made-up company names) and numbers; most stories are told by several of ~20 feeds with different
-wording, some items fall outside the window and some are repeated links. Every item's link names
-its story, so the script can also report purity (share of events holding one story) and how many
-multi-source stories came back as one event.
+Prints, per size, each figure next to its baseline:
+- time: `rank()` in-process on the generated items vs feedparser parsing the same items as one RSS
+  file, in-process (`feedparser.parse` on the bytes); the ratio is the target (≤ 1.5×). Each
+  measurement runs in its own worker process, so peak memory is that process's max RSS (items,
+  feed and ranking included) and no run warms another's caches.
+- quality on the mixed set: purity (events holding one story) and regrouped (multi-source stories
+  that came back as one event).
+- pairwise precision/recall on the organisation-heavy precision set (bench/rank_orgs.py), for
+  this rank, the baseline rank (the `--base` commit's rank.py and rules.py, loaded from git) and
+  a library baseline: MinHash LSH from `datasketch` (`pip install -e '.[bench]'`).
+
+The mixed generator writes realistic-looking headlines (mostly Chinese templates, about one in six
+in English) about central banks, data releases, earnings, deals, markets, commodities and local
+policy, with varied entities (thousands of made-up company names) and numbers; most stories are
+told by several of ~20 feeds with different wording, some items fall outside the window and some
+are repeated links. Every item's link names its story. The machine is shared: figures are noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
+import json
 import random
+import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
-import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+import feedparser
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import rank_orgs  # noqa: E402
 
 from briefing.config import FeedConfig, Settings  # noqa: E402
 from briefing.models import Item  # noqa: E402
@@ -280,47 +303,132 @@ def quality(events: list) -> tuple[float, float]:
     return pure, whole
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per size; the fastest counts")
-    args = ap.parse_args()
-    settings = Settings(
+def _settings(names: list[str], weights: dict[str, float]) -> Settings:
+    return Settings(
         feeds=[
-            FeedConfig(name=n, url=f"https://example.com/{i}.xml", weight=w)
-            for i, (n, w) in enumerate(FEEDS)
+            FeedConfig(name=n, url=f"https://example.com/{i}.xml", weight=weights.get(n, 1.0))
+            for i, n in enumerate(names)
         ]
     )
-    rules = load_rules()
-    rank(generate(50, args.seed), settings, day=DAY, rules=rules)  # warm regex caches
 
+
+def _rss(items: list[Item]) -> bytes:
+    """The items as one RSS 2.0 file, the shape collect parses."""
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>bench</title>'
+        "<link>https://example.com/</link><description>bench</description>"
+    ]
+    for it in items:
+        when = it.published.strftime("%a, %d %b %Y %H:%M:%S %z") if it.published else ""
+        parts.append(
+            f"<item><title>{escape(it.title)}</title><link>{escape(it.link)}</link>"
+            f"<description>{escape(it.summary)}</description><pubDate>{when}</pubDate></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode("utf-8")
+
+
+def _base_rank(rev: str) -> Callable:
+    """rank() as it was at `rev`: its rank.py and rules.py from git, beside today's rules.yaml."""
+    root = Path(__file__).resolve().parent.parent
+    pkg = Path(tempfile.mkdtemp()) / "briefing_base"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in ("rank.py", "rules.py"):
+        src = subprocess.run(
+            ["git", "show", f"{rev}:briefing/{name}"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (pkg / name).write_text(src.replace("from briefing.rules ", "from briefing_base.rules "))
+    shutil.copy(root / "briefing" / "rules.yaml", pkg / "rules.yaml")
+    sys.path.insert(0, str(pkg.parent))
+    return importlib.import_module("briefing_base.rank").rank
+
+
+def worker(what: str, n: int, seed: int, base: str) -> dict:
+    """One measurement in this process: seconds, max RSS and quality figures."""
+    out: dict = {}
+    if what == "parse":
+        data = _rss(generate(n, seed))
+        t0 = time.perf_counter()
+        parsed = feedparser.parse(io.BytesIO(data))
+        out["seconds"] = time.perf_counter() - t0
+        assert len(parsed.entries) == n
+    elif what == "minhash":
+        items = rank_orgs.generate(n)
+        t0 = time.perf_counter()
+        groups = rank_orgs.minhash_groups(items)
+        out["seconds"] = time.perf_counter() - t0
+        out["precision"], out["recall"] = rank_orgs.pairwise(groups)
+    else:
+        do_rank = rank if what == "rank" else _base_rank(base)
+        rules = load_rules()
+        items = generate(n, seed)
+        settings = _settings([f for f, _ in FEEDS], dict(FEEDS))
+        do_rank(generate(50, seed), settings, day=DAY, rules=rules)  # import and build matchers
+        t0 = time.perf_counter()
+        result = do_rank(items, settings, day=DAY, rules=rules)
+        out["seconds"] = time.perf_counter() - t0
+        out["purity"], out["regrouped"] = quality(result.top + result.rest)
+        orgs = rank_orgs.generate(n)
+        result = do_rank(orgs, _settings(rank_orgs.FEEDS, {}), day=DAY, rules=rules)
+        out["precision"], out["recall"] = rank_orgs.pairwise(
+            [i.link for i in e.items] for e in result.top + result.rest
+        )
+    out["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _run(what: str, n: int, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, __file__, "--worker", what, "--sizes", str(n)]
+    cmd += ["--seed", str(args.seed), "--base", args.base]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000])
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--base", default="52d90b2", help="the commit whose rank is the baseline")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.sizes[0], args.seed, args.base)))
+        return
+
+    print("time: rank() and feedparser.parse in-process; memory: max RSS of each worker process")
     times: dict[int, float] = {}
     for n in args.sizes:
-        items = generate(n, args.seed)
-        runs = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            result = rank(items, settings, day=DAY, rules=rules)
-            runs.append(time.perf_counter() - t0)
-        times[n] = min(runs)
-        tracemalloc.start()
-        rank(items, settings, day=DAY, rules=rules)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        events = result.top + result.rest
-        pure, whole = quality(events)
+        parse, new, old = (_run(w, n, args) for w in ("parse", "rank", "base"))
+        lsh = _run("minhash", n, args)
+        times[n] = new["seconds"]
+        print(f"\n{n} headlines (feedparser parse of the same feed: {parse['seconds']:.2f} s)")
         print(
-            f"rank {n:>6} items: {times[n]:6.2f} s  peak {peak / 2**20:6.1f} MiB  "
-            f"events {len(events):>5}  dropped {result.dropped}  purity {pure:.3f}  regrouped {whole:.3f}"
+            f"  rank time      {new['seconds']:6.2f} s = {new['seconds'] / parse['seconds']:.2f}x parse"
+            f"   baseline {old['seconds']:6.2f} s = {old['seconds'] / parse['seconds']:.2f}x"
+            "   target <= 1.5x"
         )
-        for e in result.top:
-            print(f"    top  {e.score:6.2f}  {len(e.sources)} sources  {e.title}")
+        print(
+            f"  peak memory    {new['rss_mib']:6.0f} MiB        baseline {old['rss_mib']:6.0f} MiB"
+            f"   (parse alone {parse['rss_mib']:.0f} MiB)"
+        )
+        print(
+            f"  mixed set      purity {new['purity']:.3f} regrouped {new['regrouped']:.3f}"
+            f"   baseline purity {old['purity']:.3f} regrouped {old['regrouped']:.3f}"
+        )
+        print(
+            f"  org set P/R    {new['precision']:.3f} / {new['recall']:.3f}"
+            f"   baseline {old['precision']:.3f} / {old['recall']:.3f}"
+            f"   MinHash LSH {lsh['precision']:.3f} / {lsh['recall']:.3f} ({lsh['seconds']:.1f} s)"
+            "   target P >= 0.85 at R >= 0.9"
+        )
     if len(times) >= 2:
         small, big = min(times), max(times)
-        print(
-            f"ratio {big}/{small}: {times[big] / times[small]:.1f}x time for {big / small:.0f}x items"
-        )
+        print(f"\nnear-linear: {times[big] / times[small]:.1f}x time for {big / small:.0f}x items")
 
 
 if __name__ == "__main__":

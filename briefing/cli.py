@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from briefing.config import Settings
     from briefing.models import FeedStatus
+    from briefing.status import RunStatus
 
 SECTION_NAMES = {
     "summary": "summary",
@@ -140,6 +141,31 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(e.exit_code)
         except BrokenPipeError:
             _quiet_broken_pipe()
+
+    return wrapper
+
+
+def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print the run's one-line status (briefing/status.py) last on stderr, whatever the outcome."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from briefing.status import RunStatus
+
+        status = RunStatus()
+        code: int = 1
+        try:
+            result = fn(*args, status=status, **kwargs)
+            code = 0
+            return result
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+            raise
+        except KeyboardInterrupt:
+            code = INTERRUPTED
+            raise
+        finally:
+            err.print(status.line(code), markup=False, highlight=False, soft_wrap=True)
 
     return wrapper
 
@@ -318,20 +344,42 @@ def _run_asyncio(coro: Any) -> Any:
 @click.option(
     "--force", is_flag=True, help="Replace an existing report (the old pair goes to .history/)."
 )
+@click.option(
+    "--min-grounding",
+    type=float,
+    default=None,
+    help="Hold the report back (exit 8, draft in DIR/drafts/) when the share of checkable claims "
+    "the sources support is below this (0–1); default: feeds.yaml's min_grounding.",
+)
 @verbose_option
+@_with_status
 @_fail_cleanly
-def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> None:
+def run(
+    feeds_path: Path,
+    day: datetime | None,
+    out_dir: Path,
+    force: bool,
+    min_grounding: float | None,
+    status: RunStatus,
+) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
     from rich.table import Table
     from rich.text import Text
 
     from briefing.config import load_settings
-    from briefing.pipeline import make_writer, run_async
+    from briefing.errors import ConfigError
+    from briefing.pipeline import GroundingHeld, make_writer, run_async
     from briefing.secrets import redact_text
 
+    if day:
+        status.date = f"{day:%Y-%m-%d}"
+    if min_grounding is not None and not 0 <= min_grounding <= 1:
+        raise ConfigError(f"--min-grounding {min_grounding:g}: expected a share between 0 and 1")
     settings = load_settings(feeds_path)
+    status.date = f"{day or settings.today():%Y-%m-%d}"
     the_day = _check_day(day, settings)
     writer = make_writer(settings)
+    status.writer = writer.name
 
     progress, on_feed = _feed_progress(settings)
 
@@ -354,18 +402,35 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
                 "sources' own sentences and the rules table (the front matter says writer: offline)",
             )
 
-    with progress:
-        summary = _run_asyncio(
-            run_async(
-                settings,
-                day=the_day,
-                out_dir=out_dir,
-                force=force,
-                writer=writer,
-                on_feed=on_feed,
-                on_stage=on_stage,
+    def on_warning(message: str) -> None:
+        say(("warning:", "yellow"), f" {message}")
+
+    try:
+        with progress:
+            summary = _run_asyncio(
+                run_async(
+                    settings,
+                    day=the_day,
+                    out_dir=out_dir,
+                    force=force,
+                    writer=writer,
+                    on_feed=on_feed,
+                    on_stage=on_stage,
+                    on_warning=on_warning,
+                    min_grounding=min_grounding,
+                )
             )
-        )
+    except GroundingHeld as held:
+        s = held.summary
+        status.report, status.draft, status.writer = "held", s.report, s.writer
+        status.events, status.grounding = s.top, (s.grounding or {}).get("score")
+        unsupported = (s.grounding or {}).get("unsupported", [])
+        say(f"unsupported claims ({len(unsupported)}):")
+        for claim in unsupported:
+            say((f"? {claim}", "yellow"))
+        raise
+    status.report, status.writer, status.events = str(summary.report), summary.writer, summary.top
+    status.grounding = (summary.grounding or {}).get("score")
     table = Table(title="briefing run", show_header=False, title_justify="left")
     table.add_row("feeds", f"{summary.feeds_ok} ok, {len(summary.feeds_failed)} failed")
     for name, error in summary.feeds_failed:
@@ -385,6 +450,13 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
             table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
         if len(g["unsupported"]) > 8:
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
+    if summary.memory and summary.memory["days"]:
+        m = summary.memory
+        table.add_row(
+            "memory",
+            f"left out {m['published_items_left_out']} published items, "
+            f"{len(m['retold_events_left_out'])} retold stories ({len(m['days'])} earlier reports)",
+        )
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
     if summary.backup:
@@ -422,6 +494,11 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
     if not show_all:
         start, end = settings.window(the_day)
         items = [i for i in items if i.published is None or start <= i.published <= end]
+        if outside := len(result.items) - len(items):
+            say(
+                f"{outside} of {len(result.items)} items fell outside the report window "
+                f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} and are not shown (--all keeps them)"
+            )
     if as_json:
         payload = {
             "items": [i.model_dump(mode="json") for i in items],

@@ -17,6 +17,16 @@ from briefing.errors import ConfigError
 from briefing.secrets import redact_url, remember_secret
 
 
+def _known_zone_name(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
+        ) from None
+    return v
+
+
 class FeedConfig(BaseModel):
     """One entry of `feeds:`; `url` is http(s) or a file path (relative to feeds.yaml)."""
 
@@ -28,10 +38,21 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     timeout: float | None = Field(default=None, gt=0, le=120)
     lang: str | None = None
+    topic: str | None = None  # a rules.yaml topic id every item of this feed is about (rank)
+    tz: str | None = None  # IANA zone of times the feed gives without one (default: UTC)
+
+    @field_validator("tz")
+    @classmethod
+    def _known_tz(cls, v: str | None) -> str | None:
+        return v if v is None else _known_zone_name(v)
 
     @property
     def is_remote(self) -> bool:
         return self.url.startswith(("http://", "https://"))
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.tz) if self.tz else None
 
 
 class ReportConfig(BaseModel):
@@ -50,8 +71,20 @@ class CollectConfig(BaseModel):
 
     timeout: float = Field(default=10.0, gt=0, le=120)
     retries: int = Field(default=2, ge=0, le=10)
-    concurrency: int = Field(default=16, ge=1, le=256)
+    concurrency: int = Field(default=128, ge=1, le=512)  # feeds in flight: 100 slow feeds, one wave
+    per_host: int = Field(default=6, ge=1, le=512)  # requests in flight to one host
+    max_items: int = Field(default=10_000, ge=1)  # items kept per feed
+    max_bytes: int = Field(default=16 * 2**20, ge=1024)  # a response or file larger is not a feed
+    parse_processes: int | None = Field(default=None, ge=0, le=64)  # None: by feed and CPU count
     user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
+
+
+class MemoryConfig(BaseModel):
+    """How far back the earlier reports in the output folder count as already published."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(default=7, ge=0, le=90)  # 0: no memory
 
 
 ResponseFormat = Literal["auto", "json_schema", "json_object", "prompt"]
@@ -88,19 +121,15 @@ class Settings(BaseModel):
     report: ReportConfig = Field(default_factory=ReportConfig)
     collect: CollectConfig = Field(default_factory=CollectConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    min_grounding: float | None = Field(default=None, ge=0, le=1)  # = `run --min-grounding`
     base_dir: Path = Field(default=Path("."), exclude=True)  # where feeds.yaml lives
     cache_dir: Path | None = None
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
-            ) from None
-        return v
+        return _known_zone_name(v)
 
     @field_validator("feeds")
     @classmethod

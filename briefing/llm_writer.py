@@ -265,7 +265,9 @@ class LLMWriter:
     async def write_event(self, event: Event) -> Written:
         """One LLM call (with re-asks) for the event; the offline writer stands in if it fails."""
         items = event.items[:MAX_ITEMS]
-        messages = self.messages("event.md.j2", items=self._items(items), max_chars=MAX_CHARS)
+        messages = self.messages(
+            "event.md.j2", items=self._items(items), max_chars=MAX_CHARS, previous=event.previous
+        )
         try:
             draft, record = await self._ask(
                 messages, EventDraft, purpose=f"event「{one_line(event.title)[:30]}」"

@@ -59,6 +59,14 @@ class CollectResult(BaseModel):
     feeds: list[FeedStatus] = Field(default_factory=list)
 
 
+class Previous(BaseModel):
+    """An earlier report that told the same story (the run record keeps `date` and `title`)."""
+
+    date: str  # YYYY-MM-DD
+    title: str
+    takeaway: str = Field(default="", exclude=True)  # for the writer's prompt, not the record
+
+
 class Event(BaseModel):
     """One story, possibly told by several sources; `reasons` says how the score was made."""
 
@@ -67,6 +75,7 @@ class Event(BaseModel):
     items: list[Item]
     kind: str | None = None
     reasons: dict[str, float] = Field(default_factory=dict)
+    previous: Previous | None = None  # set by memory.py when an earlier report told this story
 
     @property
     def sources(self) -> list[str]:
@@ -115,11 +124,17 @@ class EventAnalysis(BaseModel):
         default_factory=list, description="ids of the items it was written from"
     )
     writer: Writer = "offline"
+    recap: str | None = None  # the `> 前情：` line of a continued story (memory.recap)
 
     @field_validator("title", "event_time", "takeaway")
     @classmethod
     def _one_line(cls, v: str) -> str:
         return harmless(v)
+
+    @field_validator("recap")
+    @classmethod
+    def _recap_line(cls, v: str | None) -> str | None:
+        return harmless(v) or None if v is not None else None
 
     @field_validator("summary", "insight")
     @classmethod

@@ -17,12 +17,14 @@ from briefing.config import Settings, settings_from_dict
 from briefing.errors import (
     CollectError,
     ConfigError,
+    EvalThresholdError,
     NothingWrittenError,
     ReportExistsError,
     ReportFormatError,
 )
-from briefing.evaluate import check, sources_from_items
-from briefing.models import Event, FeedStatus, Report, Section
+from briefing.evaluate import Source, check, sources_from_items
+from briefing.memory import load_memory, recap
+from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
 from briefing.offline import OfflineWriter
 from briefing.rank import rank
 from briefing.record import (
@@ -83,11 +85,30 @@ class RunSummary:
     tokens: int = 0
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    top: int = 0
+    memory: dict[str, Any] | None = None  # memory.Memory.summary()
+    held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
 
 
-def _grounding(markdown: str, record: RunRecord) -> dict[str, Any]:
-    """The report checked against its own sources (shown in the closing summary, never published)."""
-    result = check(markdown, sources_from_items(record.items))
+class GroundingHeld(EvalThresholdError):
+    """The grounding gate held the report back (exit 8); the draft and its record are under DRAFTS."""
+
+    def __init__(self, summary: RunSummary, threshold: float, report: Path) -> None:
+        g = summary.grounding or {}
+        n = g.get("claims", 0)
+        super().__init__(
+            f"report held back: grounding {g.get('score', 0):.2f} ({n - len(g.get('unsupported', []))} "
+            f"of {n} checkable claims supported) is below the min-grounding threshold {threshold:.2f}; "
+            f"the draft is {summary.report}, {report} was not written"
+        )
+        self.summary = summary
+
+
+def _grounding(markdown: str, record: RunRecord, extra: list[Source]) -> dict[str, Any]:
+    """The report checked against its own sources (shown in the closing summary, never published).
+
+    `extra`: the earlier sections that continued stories' 前情 lines refer to."""
+    result = check(markdown, sources_from_items(record.items) + extra)
     unsupported = [c.text for c in result.claims if c.verdict != "supported"]
     return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}
 
@@ -108,8 +129,13 @@ async def run_async(
     now: datetime | None = None,
     on_feed: Callable[[FeedStatus], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    min_grounding: float | None = None,
 ) -> RunSummary:
-    """collect → rank → write → render → save report and record → check grounding."""
+    """collect → rank (around it, the memory of earlier reports) → write → render → check → save.
+
+    Below `min_grounding` (else the settings' `min_grounding`) the report is held back: the draft
+    and its record go to DIR/drafts/ and GroundingHeld is raised; DIR/DATE.md is not touched."""
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
@@ -130,17 +156,28 @@ async def run_async(
         failed = "; ".join(f"{e.feed}: {e.error}" for e in collected.errors[:5])
         raise CollectError(f"no items from any feed ({failed or 'all feeds empty'})")
     stage("rank")
-    ranked = rank(collected.items, settings, day=day, now=now)
+    memory = load_memory(out_dir, day, settings.memory.lookback_days)
+    for warning in memory.warnings:
+        (on_warning or (lambda _w: None))(warning)
+    ranked = memory.annotate(rank(memory.fresh(collected.items), settings, day=day, now=now))
     if not ranked.top:
         window = settings.window(day, now)
+        told = (
+            f" ({memory.dropped_items} published by earlier reports)"
+            if memory.dropped_items
+            else ""
+        )
         raise CollectError(
-            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}"
+            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}{told}"
         )
 
     stage("write")
     writer = writer or make_writer(settings)
     written, headline = await write_all(writer, ranked.top, ranked.rest)
-    analyses = [w.analysis for w in written]
+    analyses = [
+        w.analysis.model_copy(update={"recap": recap(e.previous)}) if e.previous else w.analysis
+        for w, e in zip(written, ranked.top, strict=True)
+    ]
     label = writer_label(writer, [a.writer for a in analyses])
     items, record_events = events_for_record(ranked.top, ranked.rest)
     report = Report(
@@ -163,7 +200,9 @@ async def run_async(
             }
         },
     )
-    run_id = new_run_id(now, render(report))
+    run_id = new_run_id(
+        now, report.model_dump_json(exclude={"meta"})
+    )  # not the version: a release keeps ids
     report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
@@ -181,31 +220,52 @@ async def run_async(
         events=record_events,
         sections=[w.provenance for w in written],
         calls=calls,
+        memory=memory.summary(),
     )
     stage("check")
-    record.grounding = _grounding(markdown, record)
+    record.grounding = _grounding(markdown, record, memory.sources(ranked.top))
+    threshold = settings.min_grounding if min_grounding is None else min_grounding
 
     stage("save")
     record.seconds = round(time.perf_counter() - started, 3)
     if writer.name != "offline" and label == "offline":
         raise _nothing_written(settings, record, report_path, markdown, now)
+    if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
+        draft = report_path.parent / DRAFTS / report_path.name
+        write_pair(draft, markdown, record, stamp=None)
+        held = _summary(draft, collected, record, ranked, calls, tokens, None)
+        held.held = True
+        raise GroundingHeld(held, threshold, report_path)
     # the old pair goes to .history/ also when a file appeared while the run was going
     old = write_pair(report_path, markdown, record, stamp=now)
-    rec_path = record_path(report_path)
+    return _summary(report_path, collected, record, ranked, calls, tokens, old)
+
+
+def _summary(
+    report: Path,
+    collected: CollectResult,
+    record: RunRecord,
+    ranked: RankResult,
+    calls: list[dict[str, Any]],
+    tokens: int,
+    backup: Path | None,
+) -> RunSummary:
     return RunSummary(
-        report=report_path,
-        record=rec_path,
+        report=report,
+        record=record_path(report),
         feeds_ok=sum(1 for f in collected.feeds if f.ok),
         feeds_failed=[(e.feed, e.error) for e in collected.errors],
-        items=len(items),
+        items=len(record.items),
         events=len(ranked.top) + len(ranked.rest),
-        writer=label,
+        writer=record.writer,
         seconds=record.seconds,
-        backup=old,
+        backup=backup,
         calls=len(calls),
         tokens=tokens,
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
+        top=len(ranked.top),
+        memory=record.memory,
     )
 
 

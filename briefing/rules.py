@@ -6,8 +6,9 @@ import re
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import ahocorasick
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from briefing.errors import ConfigError
 
@@ -23,6 +24,65 @@ def keyword_pattern(words: list[str]) -> re.Pattern[str] | None:
         esc = re.escape(w)
         parts.append(esc if not w.isascii() else rf"(?<![A-Za-z0-9]){esc}(?![A-Za-z0-9])")
     return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+class KeywordIndex:
+    """Every keyword of a list found in one Aho-Corasick pass, with `keyword_pattern`'s rules:
+    case-insensitive, CJK keywords as substrings, Latin ones on word boundaries."""
+
+    def __init__(self, words: list[str]) -> None:
+        self._auto = ahocorasick.Automaton()
+        for w in {w.lower() for w in words if w}:
+            self._auto.add_word(w, (w, w.isascii()))
+        self._empty = not len(self._auto)
+        if not self._empty:
+            self._auto.make_automaton()
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, keyword lowercased) of every occurrence, overlapping ones included."""
+        if self._empty or not text:
+            return []
+        lower = text.lower()
+        if len(lower) != len(text):  # a rare case-fold that changes length: map back by regex
+            return [
+                (m.start(), m.end(), m.group(0).lower())
+                for w in self._words()
+                for m in re.finditer(re.escape(w), text, re.IGNORECASE)
+                if not w.isascii() or _bounded(text, m.start(), m.end())
+            ]
+        out = []
+        for end, (word, latin) in self._auto.iter(lower):
+            start = end - len(word) + 1
+            if not latin or _bounded(lower, start, end + 1):
+                out.append((start, end + 1, word))
+        return out
+
+    def _words(self) -> list[str]:
+        return [w for w, _ in self._auto.values()]
+
+    def hits(self, text: str) -> set[str]:
+        """The keywords (lowercased) that occur in `text`."""
+        return {w for _, _, w in self.find(text)}
+
+    def leftmost_longest(self, text: str) -> list[tuple[int, int, str]]:
+        """Non-overlapping occurrences as a longest-first alternation finds them: 日本央行, not 央行."""
+        out: list[tuple[int, int, str]] = []
+        pos = 0
+        for start, end, word in sorted(self.find(text), key=lambda m: (m[0], -m[1])):
+            if start >= pos:
+                out.append((start, end, word))
+                pos = end
+        return out
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    return not (start > 0 and _is_word_char(text[start - 1])) and not (
+        end < len(text) and _is_word_char(text[end])
+    )
 
 
 class ImpactRule(BaseModel):
@@ -56,16 +116,88 @@ class Kind(BaseModel):
         return [r for r in self.impacts if r.when_pattern is None or r.when_pattern.search(text)]
 
 
+class Topic(BaseModel):
+    """How much a kind of story matters to an economic daily (rank's relevance)."""
+
+    id: str
+    label: str
+    weight: float = Field(ge=0, le=1)
+    economic: bool = True  # false: sport, entertainment… never top, and out of 一般事件 alone
+    running: bool = False  # told in developments: shared actors/places make one event
+    match: list[str] = Field(min_length=1)
+
+
 class Rules(BaseModel):
     kinds: list[Kind] = Field(min_length=1)
     entities: dict[str, list[str]] = Field(default_factory=dict)
+    ubiquitous: list[str] = Field(default_factory=list)  # entities too common to tie two stories
+    topics: list[Topic] = Field(default_factory=list)
+    digests: list[str] = Field(default_factory=list)  # regexes: roundup and teaser titles
+
+    @field_validator("digests")
+    @classmethod
+    def _valid_patterns(cls, v: list[str]) -> list[str]:
+        for pat in v:
+            try:
+                re.compile(pat)
+            except re.error as e:
+                raise ValueError(f"digest pattern {pat!r}: {e}") from None
+        return v
+
+    def topics_in(self, text: str) -> set[str]:
+        """Ids of the topics whose keywords `text` names."""
+        by_word = self._topic_words
+        return {t for w in self._topic_index.hits(text) for t in by_word[w]}
+
+    def topic(self, topic_id: str) -> Topic:
+        for t in self.topics:
+            if t.id == topic_id:
+                return t
+        raise KeyError(topic_id)
+
+    @cached_property
+    def _topic_words(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for t in self.topics:
+            for w in t.match:
+                out.setdefault(w.lower(), []).append(t.id)
+        return out
+
+    @cached_property
+    def _topic_index(self) -> KeywordIndex:
+        return KeywordIndex([w for t in self.topics for w in t.match])
+
+    def is_keyword(self, name: str) -> bool:
+        """Whether an entity name is itself a kind or topic keyword (原油, 降息): a theme, not an actor."""
+        return name.lower() in self._keywords
+
+    @cached_property
+    def _keywords(self) -> frozenset[str]:
+        kind_words = {w for _, groups in self._kind_groups for g in groups for w in g}
+        return frozenset(kind_words | set(self._topic_words))
+
+    @cached_property
+    def digest_pattern(self) -> re.Pattern[str] | None:
+        """One regex for every digest/teaser title pattern."""
+        return re.compile("|".join(f"(?:{p})" for p in self.digests)) if self.digests else None
 
     def classify(self, text: str) -> Kind:
-        """The first kind whose every keyword group occurs in `text`; the last kind is the fallback."""
-        for kind in self.kinds:
-            if kind.patterns and kind.matches(text):
+        """The first kind whose every keyword group occurs in `text`; the last kind is the fallback.
+
+        One Aho-Corasick pass finds every kind keyword; the groups are then set look-ups."""
+        hits = self._kind_index.hits(text)
+        for kind, groups in self._kind_groups:
+            if groups and all(g & hits for g in groups):
                 return kind
         return self.kinds[-1]
+
+    @cached_property
+    def _kind_groups(self) -> list[tuple[Kind, list[frozenset[str]]]]:
+        return [(k, [frozenset(w.lower() for w in g) for g in k.match if g]) for k in self.kinds]
+
+    @cached_property
+    def _kind_index(self) -> KeywordIndex:
+        return KeywordIndex([w for k in self.kinds for g in k.match for w in g])
 
     def kind(self, kind_id: str) -> Kind:
         for k in self.kinds:
@@ -80,16 +212,14 @@ class Rules(BaseModel):
         }
 
     @cached_property
-    def _entity_pattern(self) -> re.Pattern[str] | None:
-        return keyword_pattern(list(self._aliases))
+    def _entity_index(self) -> KeywordIndex:
+        return KeywordIndex(list(self._aliases))
 
     def entity_mentions(self, text: str) -> list[tuple[str, str]]:
         """(canonical name, text as written) for each mention, longest alias first: 日本央行 is not 央行."""
-        if self._entity_pattern is None:
-            return []
         return [
-            (self._aliases[m.group(0).lower()], m.group(0))
-            for m in self._entity_pattern.finditer(text)
+            (self._aliases[word], text[start:end])
+            for start, end, word in self._entity_index.leftmost_longest(text)
         ]
 
     def entities_in(self, text: str) -> set[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import re
+import unicodedata
+from functools import cache
 from html.parser import HTMLParser
 
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "svg", "head"}
@@ -48,28 +49,49 @@ class _Text(HTMLParser):
             self.out.append(data)
 
 
+@cache
+def _format_chars() -> re.Pattern[str]:
+    """Every Unicode format character (category Cf), built once: they sit below U+20000 or in plane 14."""
+    codes = [
+        c
+        for c in (*range(0x20000), *range(0xE0000, 0xE1000))
+        if unicodedata.category(chr(c)) == "Cf"
+    ]
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in codes) + "]")
+
+
+def drop_format_chars(text: str) -> str:
+    """Text without zero-width, bidi-override, BOM, soft-hyphen or tag characters: invisible, yet they reorder or hide."""
+    return _format_chars().sub("", text)
+
+
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _NL = re.compile(r"\s*\n\s*")
+# A script or style element that survived as text (an escaped <script> decoded once is text, not news).
+_CODE_TEXT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment: tags, scripts and styles gone, entities decoded, spaces folded."""
+    """Visible text of an HTML fragment: tags, scripts and styles gone, entities decoded once, spaces folded."""
     if not markup:
         return ""
     if "<" not in markup and "&" not in markup:
         text = markup
     else:
-        p = _Text()
+        p = _Text()  # convert_charrefs: entities are decoded here, and only here
         p.feed(markup)
         p.close()
-        text = html.unescape("".join(p.out))
-    text = _WS.sub(" ", text)
+        text = "".join(p.out)
+    if "<" in text:
+        text = _CODE_TEXT.sub("", text)
+    text = _WS.sub(" ", drop_format_chars(text))
     return _NL.sub("\n", text).strip()
 
 
 def one_line(text: str) -> str:
     """Fold every line break and control character into one space: a title can never start a new line."""
-    return re.sub(r"\s+", " ", re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", text)).strip()
+    text = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", drop_format_chars(text))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -120,6 +142,7 @@ def harmless(text: str, *, multiline: bool = False) -> str:
     Idempotent, so a parsed-back report validates to the same text; `**bold**` and numbered lists
     stay (they are harmless), headings, rules, quotes and front-matter fences at a line start do not.
     """
+    text = drop_format_chars(text)
     if _TAG.search(text):
         text = html_to_text(text)
     text = text.replace("<", "＜").replace(">", "＞")
@@ -133,3 +156,54 @@ def harmless(text: str, *, multiline: bool = False) -> str:
     ]
     lines = [_STRUCTURAL.sub(r"\1\\\2", ln) for ln in lines]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# ---------------------------------------------------------------- platform boilerplate
+
+# Calls to act on the page, not news: click/read more/follow/scan/share/like prompts, reprint notices.
+_PROMPT = re.compile(
+    r"点击.{0,12}?(这里|此处|链接|原文|全文|下方|上方|蓝字|关注|名片|卡片|图片|查看|阅读|进入|了解|预约|订阅)"
+    r"|(查看|阅读|浏览)(更多|全文|原文)|更多(精彩|内容|资讯|新闻|详情)|阅读原文"
+    r"|(关注|订阅|置顶|星标)(我们|本号|本公众号|公众号|微信号|官方)|设为星标"
+    r"|长按.{0,8}(识别|扫码|二维码|关注|保存)|扫(描|一扫)?.{0,8}(二维码|小程序码|下方|上方|图中)"
+    r"|(分享|转发)(到|给|至)?(朋友圈|好友|给更多)|(点个?赞|点亮?.?在看|在看.?点赞)"
+    r"|欢迎(转发|分享|关注|留言|投稿)|(未经|没有).{0,6}(授权|许可).{0,10}(转载|使用|摘编)"
+    r"|转载请(注明|联系)|版权(归.{0,20}所有|所有|声明)|免责声明|(商务|广告)合作"
+    r"|(往期|精彩|相关|推荐|延伸)(回顾|推荐|阅读|精选)"
+    r"|^(微信号|公众号|ID)[：:]\s*\w+$"
+    r"|\b(click here|read more|continue reading|follow us|subscribe (now|to|for))\b",
+    re.IGNORECASE,
+)
+# Credit and provenance lines: 原标题：… 责任编辑：… 来源：… (a label, a colon, a short value).
+_CREDIT = re.compile(
+    r"^[（(【\[]?\s*(原标题|原题|责任编辑|责编|编辑|校对|审核|初审|复审|终审|审校|监制|出品|出品人|策划|统筹"
+    r"|制作|设计|排版|美编|来源|本文来源|文章来源|稿件来源|图片来源|图源|题图|封面图|作者|记者|通讯员|撰文"
+    r"|摄影|实习生|编译|翻译)\s*[：:|丨]"
+)
+_DECORATION = re.compile(r"^[\W_]*(END|完|THE END)?[\W_]*$", re.IGNORECASE)
+_SEGMENT = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+
+
+def _is_boilerplate_segment(seg: str) -> bool:
+    seg = seg.strip()
+    if not seg or _DECORATION.match(seg):
+        return True
+    if _CREDIT.match(seg):
+        return len(seg) <= 80  # a credit line, or 原标题 and a headline; longer is a paragraph
+    return len(seg) <= 40 and bool(_PROMPT.search(seg))
+
+
+def strip_boilerplate(text: str) -> str:
+    """Text without the platform's prompts and credit lines (「点击这里，查看更多」「原标题：…」「责任编辑：…」…)."""
+    kept_lines = []
+    for line in text.split("\n"):
+        parts = _SEGMENT.findall(line)
+        kept = "".join(p for p in parts if not _is_boilerplate_segment(p)).strip()
+        if kept:
+            kept_lines.append(kept)
+    return "\n".join(kept_lines)
+
+
+def is_boilerplate(text: str) -> bool:
+    """True when nothing but platform boilerplate is said (a title like 「点击这里，查看更多精彩内容」)."""
+    return bool(text.strip()) and not strip_boilerplate(text)

@@ -7,7 +7,7 @@ Used by config (the run record's settings), collect (feed URLs, links, the HTTP 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
 
@@ -44,4 +44,42 @@ def redact_text(text: str) -> str:
     text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
     for secret in _KNOWN:
         text = text.replace(secret, "***")
+    return text
+
+
+def strip_credentials(url: str) -> str:
+    """A URL with its secrets removed, not masked: what a feed's relative links may be resolved against."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in pairs if not SECRET_KEY.search(k)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret values a URL carries (password, token-like query values), longest first, to scrub.
+
+    Each as written in the URL, decoded, and percent-encoded, since a server may echo any of them.
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return []
+    found = {password, unquote(password)} if password else set()
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if value and SECRET_KEY.search(unquote_plus(key)):
+            found |= {value, unquote_plus(value), quote(unquote_plus(value), safe="")}
+    return sorted((s for s in found if len(s) >= 4), key=lambda s: (-len(s), s))
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Text with every given secret value replaced by ***."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
     return text

@@ -16,9 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from briefing.claims import plain
 from briefing.evaluate import ClaimVerdict, Source, check
-from briefing.facts import squash
+from briefing.grounding.claims import plain
+from briefing.grounding.text import squash
 
 DATASET = Path(__file__).with_name("dataset.yaml")
 Label = Literal["faithful", "number", "unit", "date", "entity", "direction", "invented"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,8 +77,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
+STATUS = re.compile(r"^briefing: date=\S+ .*exit=(\d+)$")
+
+
 def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
+    """The one message line of stderr; `run`'s closing status line (briefing/status.py) aside."""
+    lines = [ln for ln in err.strip().splitlines() if not STATUS.match(ln)]
     assert len(lines) == 1, err
     return lines[0]
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from briefing.claims import split_claims
 from briefing.errors import ConfigError
 from briefing.evaluate import (
     ClaimVerdict,
@@ -22,6 +21,7 @@ from briefing.evaluate import (
     make_judge,
     sources_from_items,
 )
+from briefing.grounding.claims import split_claims
 from briefing.models import Item
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
@@ -221,9 +221,9 @@ def test_misattribution_to_another_named_firm() -> None:
         == "supported"
     )
     v = one("华泰证券首席经济学家明明认为，物价温和回升为货币政策留出了空间。", source)
-    assert (v.verdict, v.kind) == ("unsupported", ["entity"])
+    assert (v.verdict, v.kind) == ("unsupported", ["speaker"])
     assert v.reasons[0].startswith(
-        "attributed to 华泰证券, but the source attributes it to 中信证券"
+        "attributed to 华泰证券, but the source attributes it to “中信证券首席经济学家明明”"
     )
 
 

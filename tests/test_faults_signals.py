@@ -47,7 +47,10 @@ def _assert_stopped(code: int, err: str, took: float) -> None:
     assert code == 130, err
     assert took < STOP_WITHIN, f"took {took:.1f} s"
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == "interrupted: stopped; no file was half-written"
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[-1] == "interrupted: stopped; no file was half-written"
+    if "briefing: date=" in err:  # `run`'s status line says so too
+        assert lines[-2].startswith("briefing: date=") and lines[-2].endswith(" exit=130")
 
 
 def test_ctrl_c_while_a_feed_hangs(tmp_path: Path) -> None:

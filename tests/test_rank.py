@@ -7,11 +7,13 @@ import random
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from briefing.config import FeedConfig, ReportConfig, Settings
+from briefing.errors import ConfigError
 from briefing.models import Event, Item, RankResult
 from briefing.rank import _numbers, rank
 
@@ -305,7 +307,12 @@ def test_window_keeps_only_items_inside_it(published: datetime | None, kept: boo
     )
     result = rank([it], settings(), day=DAY)
     assert (len(events_of(result)) == 1) is kept
-    assert result.dropped == {"window": 0 if kept else 1, "duplicate": 0}
+    assert result.dropped == {
+        "window": 0 if kept else 1,
+        "duplicate": 0,
+        "digest": 0,
+        "off_topic": 0,
+    }
 
 
 def test_window_for_today_ends_now() -> None:
@@ -316,7 +323,7 @@ def test_window_for_today_ends_now() -> None:
     ]
     result = rank(items, settings(), now=now)
     assert [keys_of(e) for e in events_of(result)] == [["early"]]
-    assert result.dropped == {"window": 1, "duplicate": 0}
+    assert result.dropped == {"window": 1, "duplicate": 0, "digest": 0, "off_topic": 0}
 
 
 def test_an_item_without_a_date_is_kept_with_no_recency() -> None:
@@ -327,7 +334,7 @@ def test_an_item_without_a_date_is_kept_with_no_recency() -> None:
 
 def test_nothing_in_nothing_out() -> None:
     assert rank([], settings(), day=DAY) == RankResult(
-        top=[], rest=[], dropped={"window": 0, "duplicate": 0}
+        top=[], rest=[], dropped={"window": 0, "duplicate": 0, "digest": 0, "off_topic": 0}
     )
 
 
@@ -393,7 +400,12 @@ def test_duplicates_keep_one_copy(a: dict, b: dict, kept_sources: list[str]) -> 
     for order in (items, items[::-1]):
         result = rank(order, settings(), day=DAY)
         assert sorted(i.source for e in events_of(result) for i in e.items) == sorted(kept_sources)
-        assert result.dropped == {"window": 0, "duplicate": 2 - len(kept_sources)}
+        assert result.dropped == {
+            "window": 0,
+            "duplicate": 2 - len(kept_sources),
+            "digest": 0,
+            "off_topic": 0,
+        }
 
 
 # --- grouping -----------------------------------------------------------------------------------
@@ -600,7 +612,7 @@ def test_same_output_under_any_hash_seed() -> None:
         ("3 万亿usd", {"N:3e+12"}),
         ("12月10日至11日在北京举行", set()),
         ("at its dec. 18-19 meeting", set()),
-        ("部署2026年经济工作", {"N:2026"}),
+        ("部署2026年经济工作", {"#2026"}),  # a year dates a story, it never ties two (issue 11)
         ("出台10条举措 9票赞成", {"#10", "#9"}),
         ("发行价每股37.80元，收盘报139.10元", {"N:37.8", "N:139.1"}),
         ("gpt-5.2 beats 4nm chips on 5g", {"N:5.2"}),
@@ -608,3 +620,148 @@ def test_same_output_under_any_hash_seed() -> None:
 )
 def test_numbers_are_normalised(text: str, numbers: set[str]) -> None:
     assert _numbers(text) == numbers
+
+
+# --- a day of general-news feeds: relevance, digests, running stories, follow-ups (issue 11) ------
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "rank")
+GENERAL_FEEDS = [  # WeChat-style accounts of a national daily and a political desk, an auto paper…
+    ("人民日报", "renmin.xml", 1.5, None),
+    ("政知新媒体", "zhengzhi.xml", 1.0, None),
+    ("中国汽车报", "qiche.xml", 0.8, "business"),
+    ("科技前沿", "keji.xml", 0.8, None),
+    ("财经头条", "caijing.xml", 1.2, None),
+]
+
+
+def general_settings(tmp: str, topic: str | None = "business") -> Settings:
+    return Settings(
+        feeds=[
+            FeedConfig(
+                name=n, url=os.path.join(FIXTURES, f), weight=w, topic=t and (topic if t else t)
+            )
+            for n, f, w, t in GENERAL_FEEDS
+        ],
+        cache_dir=tmp,
+    )
+
+
+@pytest.fixture(scope="module")
+def general_day(tmp_path_factory: pytest.TempPathFactory) -> RankResult:
+    from briefing.collect import collect
+
+    s = general_settings(str(tmp_path_factory.mktemp("cache")))
+    collected = collect(s)  # real feedparser over the fixture files
+    assert collected.errors == []
+    return rank(collected.items, s, day=date(2026, 6, 18))
+
+
+def test_general_news_day_top_three(general_day: RankResult) -> None:
+    assert [keys_of(e) for e in general_day.top] == [
+        # the chokepoint conflict in its developments: seizure, tanker hit, ultimatum, strike,
+        # statements, the oil price and shipping stocks — one event, not scattered singletons
+        [
+            "rm-hormuz1", "rm-tanker", "cj-oil", "cj-ship", "zz-seize",
+            "zz-ultimatum", "zz-mfa", "zz-strike", "zz-fm",
+        ],
+        # the RRR cut with the governor's remarks (reported twice) and, as a follow-up, the bond
+        # market's reaction (the same figure in its headline, 0.5个百分点)
+        ["rm-rrr", "cj-rrr", "cj-pan", "cj-bond", "zz-pan"],
+        ["cj-state", "zz-state"],
+    ]  # fmt: skip
+    assert [e.kind for e in general_day.top] == ["energy_supply", "pboc_easing", "policy_meeting"]
+    assert general_day.top[1].reasons["follow_ups"] == 1
+
+
+def test_general_news_day_rest_holds_no_sport_digest_or_top_story(general_day: RankResult) -> None:
+    assert [keys_of(e) for e in general_day.rest] == [
+        ["rm-retail", "cj-retail"],
+        ["kj-nvda"],
+        ["qc-monthly"],  # the auto monthly: not merged with the volleyball result (2026年, 中国)
+        ["kj-pangu"],
+        ["cj-cba"],  # sport with economic content (a 1.2亿元 sponsorship): rest, never top
+        ["qc-nev"],
+        ["qc-byd"],
+    ]
+    # 来了！新闻早班车 and 一图读懂 are digests; the volleyball result, the obituary, the
+    # human-interest story and the celebrity endorsement are off topic for an economic daily
+    assert general_day.dropped == {"window": 0, "duplicate": 0, "digest": 2, "off_topic": 4}
+
+
+def test_a_feed_topic_hint_counts_as_relevance(tmp_path: Path) -> None:
+    from briefing.collect import collect
+
+    hinted = general_settings(str(tmp_path))
+    plain = general_settings(str(tmp_path), topic=None)
+    items = collect(plain).items
+    relevance = {
+        hint: {
+            keys_of(e)[0]: e.reasons["relevance"]
+            for e in events_of(rank(items, s, day=date(2026, 6, 18)))
+        }
+        for hint, s in (("hint", hinted), ("none", plain))
+    }
+    assert relevance["hint"]["qc-byd"] == 0.8  # the auto paper's feed is about business
+    assert relevance["none"]["qc-byd"] == 0.8  # 销量 says so too
+    assert relevance["hint"]["qc-monthly"] == 1.0
+    assert relevance["none"]["qc-monthly"] == 1.0
+
+
+def test_an_unknown_feed_topic_is_a_config_error() -> None:
+    s = Settings(feeds=[FeedConfig(name="x", url="x.xml", topic="sports")])
+    with pytest.raises(ConfigError, match=r"feeds\[x\]\.topic: unknown topic 'sports'"):
+        rank([], s, day=DAY)
+
+
+@pytest.mark.parametrize(
+    ("title", "digest"),
+    [
+        ("来了！新闻早班车", True),
+        ("【早报】隔夜美股全线收涨", True),
+        ("财经晚报：A股三大指数集体收涨", True),
+        ("一图读懂｜2026年政府工作报告", True),
+        ("今日要闻速览", True),
+        ("南华早报：美国商务部拟扩大芯片出口管制", False),
+        ("国家统计局：11月CPI同比上涨0.7%", False),
+    ],
+)
+def test_digests_are_dropped(title: str, digest: bool) -> None:
+    result = rank([item("d", "新华社", title)], settings(), day=DAY)
+    assert result.dropped["digest"] == int(digest)
+    assert len(events_of(result)) == int(not digest)
+
+
+def test_a_year_and_an_ubiquitous_entity_never_tie_two_headlines() -> None:
+    items = [
+        item("auto", "新华社", "2026年中国汽车出口有望突破700万辆"),
+        item("film", "财联社", "2026年中国电影总票房突破500亿元"),
+        item("chip", "第一财经", "美国2026年芯片出口管制新规生效"),
+    ]
+    result = rank(items, settings(), day=DAY)
+    assert sorted(keys_of(e) for e in events_of(result)) == [["auto"], ["chip"], ["film"]]
+
+
+def test_a_sideline_story_with_economic_content_is_never_top() -> None:
+    items = [
+        item("cba-1", "新华社", "CBA球队获地产商赞助1.2亿元 创联赛纪录"),
+        item("cba-2", "财联社", "CBA球队获1.2亿元冠名赞助 创联赛纪录"),
+        item("tsmc", "财新", "台积电熊本二厂或改产4纳米制程 量产时间推迟"),
+    ]
+    result = rank(items, settings(), day=DAY)
+    assert [keys_of(e) for e in result.top] == [["tsmc"]]
+    assert [sorted(keys_of(e)) for e in result.rest] == [["cba-1", "cba-2"]]
+
+
+def test_a_speakers_follow_up_the_same_day_joins_the_top_story() -> None:
+    items = [
+        item("rrr-1", "新华社", "央行宣布降准0.5个百分点 释放长期资金约1万亿元",
+             "中国人民银行行长潘功胜在新闻发布会上宣布，下调存款准备金率0.5个百分点。", at(17)),
+        item("rrr-2", "财联社", "中国人民银行决定下调存款准备金率0.5个百分点", when=at(17, 5)),
+        item("pan", "第一财经", "潘功胜：保持流动性合理充裕", when=at(18)),  # same speaker, same day
+        item("pan-old", "财新", "潘功胜：稳妥推进金融改革", when=at(13, day=11)),  # 29 h earlier
+        item("tsmc", "财新", "台积电熊本二厂或改产4纳米制程 量产时间推迟", when=at(12)),
+    ]  # fmt: skip
+    result = rank(items, settings(report=ReportConfig(top=1)), day=DAY)
+    assert [keys_of(e) for e in result.top] == [["rrr-1", "rrr-2", "pan"]]
+    assert result.top[0].reasons["follow_ups"] == 1
+    assert sorted(keys_of(e)[0] for e in result.rest) == ["pan-old", "tsmc"]

@@ -1,0 +1,297 @@
+"""parse: feed bytes → `Item`s with feedparser, and everything that makes an entry fit to publish.
+
+- Encoding: what the HTTP header, a BOM or the XML declaration says, when the bytes decode with it;
+  otherwise UTF-8 when they are UTF-8; otherwise charset-normalizer's guess, handed to feedparser as
+  the charset. Bytes nothing decodes are refused ("unknown text encoding"), never read as mojibake.
+- Broken XML: feedparser's loose parser salvages what it can. Salvaged items are kept (each parsed
+  whole from its own element) and the feed is still named in the errors, with how many were kept.
+- Text: HTML to plain text, entities decoded exactly once (feedparser gives HTML; we decode it),
+  script/style dropped, Unicode format characters dropped, platform boilerplate dropped.
+- Links and guids: only absolute http(s) links; no credentials of the feed's URL (feedparser resolves
+  relative links against it), and no secret value of that URL anywhere in an item.
+- Times: zone-less dates are wall time in the feed's `tz:` (UTC without one), not silently UTC.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_tz
+from typing import Any
+from urllib.parse import urlsplit
+from xml.sax import SAXException, SAXParseException
+
+import feedparser
+
+from briefing.models import Item
+from briefing.sanitize import html_to_text, is_boilerplate, one_line, strip_boilerplate
+from briefing.secrets import scrub, strip_credentials
+
+PARSER_VERSION = 2  # bump when normalisation changes: items cached by an older parse are not reused
+
+
+class FeedFailure(Exception):
+    """One feed could not be read; the message is the one-line error shown to people."""
+
+
+@dataclass
+class Parsed:
+    """What one feed gave: its items, and a warning when it gave them only in part."""
+
+    items: list[Item]
+    warning: str | None = None
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    source: str,
+    tz: tzinfo,
+    headers: Mapping[str, str] | None = None,
+    feed_tz: tzinfo | None = None,
+    max_items: int | None = None,
+    secrets: Sequence[str] = (),
+) -> Parsed:
+    """Feed bytes → items in `tz`; raises FeedFailure when there is no feed to speak of."""
+    if not data.strip():
+        raise FeedFailure("empty response")
+    hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+    mime = hdrs.get("content-type", "").split(";")[0].strip().lower()
+    charset = _charset_to_declare(data, hdrs)
+    if charset:  # the header's charset outranks every other clue in feedparser
+        hdrs["content-type"] = f"application/xml; charset={charset}"
+    # A BytesIO, never bare bytes: feedparser would try bytes as a file name first. Its HTML
+    # sanitizer is off because html_to_text keeps only text (and drops script/style) anyway.
+    parsed = feedparser.parse(
+        io.BytesIO(data), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
+    )
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(problem, feedparser.CharacterEncodingUnknown):
+        raise FeedFailure("unknown text encoding")
+    broken = _broken_xml(problem, shift=0 if _declaration(data) else 1)
+    entries = parsed.entries
+    if not entries:
+        if mime in ("text/html", "application/xhtml+xml") or _looks_like_html(data):
+            raise FeedFailure(f"not a feed ({mime or 'HTML page'})")
+        if not _looks_like_xml(data):
+            raise FeedFailure(f"not a feed ({mime or 'not XML'})")
+        if broken:
+            raise FeedFailure(broken)
+        if not parsed.get("version"):
+            raise FeedFailure(f"not a feed ({mime or 'unknown format'})")
+    warnings = []
+    if max_items is not None and len(entries) > max_items:
+        warnings.append(f"too many items: kept the first {max_items} of {len(entries)}")
+        entries = entries[:max_items]
+    items = [
+        item for e in entries if (item := _to_item(e, source, tz, feed_tz, secrets)) is not None
+    ]
+    if broken:
+        warnings.insert(0, f"{broken} ({len(items)} items salvaged)")
+    return Parsed(items, "; ".join(warnings) or None)
+
+
+# ---------------------------------------------------------------- encoding
+
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+
+
+def _declaration(data: bytes) -> str | None:
+    m = _DECLARATION.match(data[:512])
+    return m.group(1).decode("ascii").lower() if m else None
+
+
+def _charset_to_declare(data: bytes, hdrs: Mapping[str, str]) -> str | None:
+    """None when feedparser will decode the bytes right by itself; else the charset they are in."""
+    if data.startswith(_BOMS) or _looks_like_utf16(data):
+        return None
+    declared = _header_charset(hdrs.get("content-type", "")) or _declaration(data)
+    if declared == "gb2312":
+        declared = "gb18030"  # as feedparser does: GBK text is often labelled GB2312
+    for candidate in (declared, "utf-8"):
+        if candidate:
+            try:
+                data.decode(candidate)
+            except (UnicodeDecodeError, LookupError):
+                continue
+            return None if candidate == declared or not declared else candidate
+    from charset_normalizer import from_bytes  # only for the odd feed: keep start-up lean
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise FeedFailure(
+            f"unknown text encoding (declared {declared})"
+            if declared
+            else "unknown text encoding (none declared, not UTF-8)"
+        )
+    return best.encoding
+
+
+def _header_charset(content_type: str) -> str | None:
+    m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", content_type, re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    return b"\x00" in data[:4]
+
+
+# ---------------------------------------------------------------- what kind of failure
+
+_HTML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
+
+
+def _looks_like_html(data: bytes) -> bool:
+    return bool(_HTML_START.match(data[:512]))
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    """Markup first, or a UTF-16/32 byte order mark: JSON or plain text is not a broken feed."""
+    head = data[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or head[1:2] == b"\x00":
+        return True
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def _broken_xml(problem: object, *, shift: int) -> str | None:
+    """'broken XML: line 6, column 4: mismatched tag' for a well-formedness error, else None.
+
+    `shift` undoes the line feedparser adds when it prepends an XML declaration of its own.
+    """
+    if isinstance(problem, SAXParseException):
+        line = max(1, (problem.getLineNumber() or 1) - shift)
+        return (
+            f"broken XML: line {line}, column {problem.getColumnNumber()}: {problem.getMessage()}"
+        )
+    if isinstance(problem, (SAXException, feedparser.UndeclaredNamespace)):
+        return f"broken XML: {one_line(str(problem))[:200] or type(problem).__name__}"
+    return None
+
+
+# ---------------------------------------------------------------- entries → Item
+
+
+def _plain(detail: Mapping[str, Any] | None, value: str) -> str:
+    """Text of a feed field: HTML stripped, or a text/plain value kept literally (its '<' is not a tag)."""
+    if detail is not None and detail.get("type") == "text/plain":
+        value = value.replace("&", "&amp;").replace("<", "&lt;")
+    return html_to_text(value)
+
+
+def _to_item(
+    entry: Mapping[str, Any],
+    source: str,
+    tz: tzinfo,
+    feed_tz: tzinfo | None,
+    secrets: Sequence[str],
+) -> Item | None:
+    title = one_line(_plain(entry.get("title_detail"), entry.get("title") or ""))
+    if not title or is_boilerplate(title):
+        return None
+    texts = [_plain(c, c.get("value") or "") for c in entry.get("content") or []]
+    texts.append(_plain(entry.get("summary_detail"), entry.get("summary") or ""))
+    summary = strip_boilerplate(max(texts, key=len))
+    return Item(
+        title=scrub(title, secrets),
+        link=_safe_link(entry.get("link"), secrets),
+        source=source,
+        published=_published(entry, tz, feed_tz),
+        summary=scrub(summary, secrets),
+        guid=_guid(entry.get("id"), secrets),
+    )
+
+
+def _safe_link(link: object, secrets: Sequence[str] = ()) -> str:
+    """Only absolute http(s) links survive (no javascript:, data: or relative), and none with credentials."""
+    if not isinstance(link, str):
+        return ""
+    link = link.strip()
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or re.search(r"\s", link):
+        return ""
+    if "@" in parts.netloc or any(s in link for s in secrets):
+        link = scrub(strip_credentials(link), secrets)
+    return link
+
+
+def _guid(guid: object, secrets: Sequence[str]) -> str:
+    text = one_line(guid) if isinstance(guid, str) else ""
+    if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
+        text = strip_credentials(text)
+    return scrub(text, secrets)
+
+
+# ---------------------------------------------------------------- dates
+
+_YMD = re.compile(
+    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*T?\s*"
+    r"(?:(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:[.,]\d+)?)?\s*秒?)?"
+)
+_ZONE = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*"
+    r"(?P<zone>[A-Za-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}(?::?\d{2})?)\s*$"
+)
+_OFFSET = re.compile(r"^(?:UTC?|GMT|Z)?([+-])(\d{1,2}):?(\d{2})?$", re.IGNORECASE)
+
+
+def _published(entry: Mapping[str, Any], tz: tzinfo, feed_tz: tzinfo | None) -> datetime | None:
+    key = "published" if entry.get("published") else "updated"
+    raw = entry.get(key) or ""
+    struct = entry.get(f"{key}_parsed")
+    try:
+        when = _when(raw, struct, feed_tz)
+        return when.astimezone(tz) if when else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _when(raw: str, struct: Any, feed_tz: tzinfo | None) -> datetime | None:
+    """An aware time from the raw string and feedparser's reading of it (which takes no zone as UTC)."""
+    zone = _zone(raw)
+    wall = _wall(raw)
+    if zone is None:
+        naive = wall or (datetime(*struct[:6]) if struct else None)
+        return naive.replace(tzinfo=feed_tz or UTC) if naive else None
+    if feed_tz is not None and wall is not None and zone.isalpha():
+        if zone.upper() == (wall.replace(tzinfo=feed_tz).tzname() or "").upper():
+            return wall.replace(tzinfo=feed_tz)  # 'CST' from a China portal is China time
+    offset = _offset(zone)
+    if wall is not None and offset is not None and _YMD.match(raw):
+        return wall.replace(tzinfo=offset)  # feedparser misreads 2025/12/11 as 2025-12-01
+    if struct:
+        return datetime(*struct[:6], tzinfo=UTC)
+    return None
+
+
+def _zone(raw: str) -> str | None:
+    m = _ZONE.search(raw)
+    if not m or m.group("zone").upper() in ("AM", "PM"):
+        return None
+    return m.group("zone")
+
+
+def _wall(raw: str) -> datetime | None:
+    """The date and time as written, without its zone: 2025-12-11 09:30, 2025年12月11日 09:30, RFC 822."""
+    m = _YMD.match(raw)
+    if m:
+        y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        return datetime(y, mo, d, h, mi, s)
+    fields = parsedate_tz(raw) if raw else None
+    return datetime(*fields[:6]) if fields else None
+
+
+def _offset(zone: str) -> tzinfo | None:
+    if zone.upper() in ("Z", "UT", "UTC", "GMT"):
+        return UTC
+    m = _OFFSET.match(zone)
+    if not m:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
