@@ -77,6 +77,17 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
+def hand_edit(report: Path, event: int, section: str, new: str = "编辑手改。") -> str:
+    """An editor rewrites one section (event 1-based) by hand; the edited text."""
+    from briefing.render import parse
+
+    text = report.read_text(encoding="utf-8")
+    start, end = parse(text).spans[event - 1][section]
+    edited = text[:start] + new + text[end:]
+    report.write_text(edited, encoding="utf-8")
+    return edited
+
+
 STATUS = re.compile(r"^briefing: date=\S+ .*exit=(\d+)$")
 
 

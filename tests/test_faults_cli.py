@@ -10,18 +10,19 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT as _ROOT
 from fakellm import FakeLLMServer
 from faultkit import (
     DAY,
     SAMPLE,
     FeedServer,
+    hand_edit,
     http_config,
     invoke,
     morning_copy,
     one_line,
     snapshot,
 )
-from faultkit import ROOT as _ROOT  # noqa: F401  (conftest's root, for subprocess PYTHONPATH)
 
 from briefing.render import parse
 
@@ -301,9 +302,7 @@ def test_show_json(report: Path) -> None:
     [("摘要", "summary"), ("深度解读", "insight"), ("影响", "impact"), ("投资启示", "takeaway")],
 )
 def test_chinese_section_names(report: Path, name: str, section: str) -> None:
-    text = report.read_text(encoding="utf-8")
-    span = parse(text).spans[2][section]
-    report.write_text(text[: span[0]] + "- **对美元**：编辑。" + text[span[1] :], encoding="utf-8")
+    hand_edit(report, 3, section, "- **对美元**：编辑。")
     code, _, err = invoke("rerun", str(report), "--event", "3", "--section", name)
     assert code == 0, err
     record = json.loads(report.with_name(f"{DAY}.record.json").read_text(encoding="utf-8"))

@@ -17,6 +17,7 @@ from faultkit import (
     SAMPLE,
     FeedServer,
     fill,
+    hand_edit,
     http_config,
     invoke,
     morning,
@@ -27,8 +28,6 @@ from faultkit import (
     snapshot,
     tmpfs,
 )
-
-from briefing.render import parse
 
 PAGE = 4096
 
@@ -75,9 +74,7 @@ def test_a_full_disk_at_each_write_of_run_force_keeps_the_old_pair(
 def test_a_full_disk_during_a_rerun_keeps_the_edited_report(tmp_path: Path) -> None:
     with tmpfs(tmp_path, "2m") as fs:
         report = morning_copy(fs / "out")
-        text = report.read_text(encoding="utf-8")
-        span = parse(text).spans[0]["takeaway"]
-        report.write_text(text[: span[0]] + "编辑手改。" + text[span[1] :], encoding="utf-8")
+        hand_edit(report, 1, "takeaway")
         fill(fs, 0)
         before = snapshot(fs / "out")
         code, _, err = invoke("rerun", str(report), "--event", "1", "--section", "takeaway")
@@ -88,9 +85,7 @@ def test_a_full_disk_during_a_rerun_keeps_the_edited_report(tmp_path: Path) -> N
 def test_a_read_only_file_system_during_a_rerun(tmp_path: Path) -> None:
     with tmpfs(tmp_path, "2m") as fs:
         report = morning_copy(fs / "out")
-        text = report.read_text(encoding="utf-8")
-        span = parse(text).spans[1]["summary"]
-        report.write_text(text[: span[0]] + "编辑手改。" + text[span[1] :], encoding="utf-8")
+        hand_edit(report, 2, "summary")
         before = snapshot(fs / "out")
         remount(fs, "ro")
         code, _, err = invoke("rerun", str(report), "--event", "2", "--section", "summary")

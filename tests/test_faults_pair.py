@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from faultkit import DAY, invoke, morning, morning_copy, one_line, snapshot
+from faultkit import DAY, hand_edit, invoke, morning, morning_copy, one_line, snapshot
 
 from briefing import record as record_module
 from briefing.render import parse
@@ -176,10 +176,7 @@ def test_a_crash_before_the_first_rename_changes_nothing(
 
 def test_rerun_writes_the_record_with_the_report(tmp_path: Path, first) -> None:
     report = first(tmp_path / "out")
-    text = report.read_text(encoding="utf-8")
-    report.write_text(
-        text.replace(text[slice(*parse(text).spans[1]["impact"])], "- **对美元**：编辑。")
-    )
+    hand_edit(report, 2, "impact", "- **对美元**：编辑。")
     assert invoke("rerun", str(report), "--event", "2", "--section", "impact")[0] == 0
     record = json.loads(report.with_name(f"{DAY}.record.json").read_text(encoding="utf-8"))
     assert [(r["event"], r["section"]) for r in record["reruns"]] == [(2, "impact")]
