@@ -48,6 +48,20 @@ SECTION_NAMES = {
 }
 
 
+_CONTROL = None
+
+
+def printable(text: str) -> str:
+    """No terminal control sequence from a feed, a config or a model: C0 (bar tab and newline),
+    DEL and C1 characters go, so ESC[2J or an OSC 8 link can never reach the terminal."""
+    global _CONTROL
+    if _CONTROL is None:
+        import re
+
+        _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    return _CONTROL.sub("", text)
+
+
 class _LazyConsole:
     """A rich Console made on first use, so that `--help` never imports rich."""
 
@@ -60,6 +74,9 @@ class _LazyConsole:
             from rich.console import Console
 
             class _Console(Console):
+                def render_str(self, text: str, **kwargs: Any) -> Any:  # every str printed
+                    return super().render_str(printable(text), **kwargs)
+
                 def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
                     self.quiet = True
                     _quiet_broken_pipe()
@@ -78,7 +95,9 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     """A line whose styles are ours and whose text is shown as is: ("label", "style") or plain str."""
     from rich.text import Text
 
-    return Text.assemble(*parts)
+    return Text.assemble(
+        *(printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts)
+    )
 
 
 def say(*parts: str | tuple[str, str]) -> None:
@@ -177,7 +196,7 @@ class _RedactSecrets:
     def filter(self, record: logging.LogRecord) -> bool:
         from briefing.secrets import redact_text
 
-        record.msg = redact_text(record.getMessage())
+        record.msg = printable(redact_text(record.getMessage()))
         record.args = None
         return True
 
@@ -311,7 +330,9 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 
     def on_feed(status: FeedStatus) -> None:
         mark = "✓" if status.ok else "✗"
-        progress.update(task, advance=1, description=redact_text(f"{mark} {status.feed}"))
+        progress.update(
+            task, advance=1, description=printable(redact_text(f"{mark} {status.feed}"))
+        )
         _log("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
@@ -447,7 +468,9 @@ def run(
             "grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources"
         )
         for claim in g["unsupported"][:8]:
-            table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
+            table.add_row(
+                "", Text(printable(f"? {claim}"), style="yellow", overflow="ellipsis", no_wrap=True)
+            )
         if len(g["unsupported"]) > 8:
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
     if summary.memory and summary.memory["days"]:
@@ -770,7 +793,7 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
             f"## {n}. {a.title}\n\n事件时间：{a.event_time}\n\n{a.summary}\n\n### 深度解读 & 洞察\n\n{a.insight}\n\n"
             f"### 影响\n\n{section_text(a, 'impact')}\n\n> 投资启示：{a.takeaway}\n"
         )
-        out.print(Markdown(body))
+        out.print(Markdown(printable(body)))
         if n <= len(top):
             table = Table(title="sources", title_justify="left", show_lines=False)
             for col in ("published", "source", "headline", "link"):

@@ -4,6 +4,7 @@ rich markup, secrets in logs and errors, a closed stdout pipe, and the small con
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -229,6 +230,29 @@ def test_feed_text_that_looks_like_markup_prints_literally_everywhere(tmp_path: 
     assert code == 0, err
     code, _, err = invoke("show", "[/red].md")
     assert code == 2 and one_line(err) == "error: [/red].md: report not found"
+
+
+def test_no_terminal_control_sequence_reaches_the_terminal(tmp_path: Path) -> None:
+    """ESC[2J (clear screen), an OSC 8 hyperlink, BEL, C1 CSI: in a feed name from feeds.yaml and in
+    a feed title; what the commands print keeps the words and loses the control characters."""
+    feed = tmp_path / "esc.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item>'
+        "<title>降息\x1b[2J消息\x1b]8;;https://evil.example\x07点此\x1b]8;;\x07</title>"
+        "<link>https://e.example/1</link></item></channel></rss>",
+        encoding="utf-8",
+    )
+    names = ["坏\x1b[2J源\x07", "C1\x9b31m源"]
+    cfg = {"feeds": [{"name": "esc", "url": str(feed)}]}
+    cfg["feeds"] += [{"name": n, "url": str(tmp_path / "none.xml")} for n in names]
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    for args in (["collect", "--all"], ["collect", "--all", "-v"], ["rank", "--limit", "5"]):
+        code, out, err = invoke(*args)
+        assert code == 0, err
+        for stream in (out, err):
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), (args, stream)
+        if args[0] == "collect":
+            assert "✗ 坏[2J源: file not found" in err and "✗ C131m源: file not found" in err
 
 
 # -- no secret in any line shown -----------------------------------------------------------------
