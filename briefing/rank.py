@@ -298,14 +298,9 @@ def _speakers(texts: list[str], rules: Rules, gap: int, marker: re.Pattern[str])
     return out
 
 
-def _figures(c: _Candidate) -> set[str]:
+def _figures(c: _Candidate) -> frozenset[str]:
     """The numbers its headlines carry (a figure in a summary is background, not the story)."""
-    out: set[str] = set()
-    for d in c.members:
-        out |= {
-            f for f in _numbers(unicodedata.normalize("NFKC", d.item.title).lower()) if f[0] == "N"
-        }
-    return out
+    return frozenset().union(*(d.figures for d in c.members))
 
 
 def _latest(c: _Candidate) -> float:
@@ -335,11 +330,14 @@ def follow_ups(
         for t in top
     ]
     top_figures, top_latest = [_figures(t) for t in top], [_latest(t) for t in top]
+    anyone = frozenset().union(*said)
     joined: dict[int, list[_Candidate]] = defaultdict(list)
     keep: list[_Candidate] = []
     for r in rest:
-        speakers = _speakers([d.item.title for d in r.members], rules, 2, _SPEECH)
         figures, latest = _figures(r), _latest(r)
+        speakers: set[str] = set()
+        if anyone and r.entities & {f"E:{name}" for name in anyone}:  # cheap test first
+            speakers = _speakers([d.item.title for d in r.members], rules, 2, _SPEECH)
         best: tuple[int, int] | None = None
         for k, t in enumerate(top):
             same_day = abs(top_latest[k] - latest) <= _FOLLOW_UP_HOURS * 3600

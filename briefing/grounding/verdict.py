@@ -12,9 +12,14 @@ from pydantic import BaseModel, Field
 
 from briefing.grounding.attribution import clause_conflicts, slot_conflicts
 from briefing.grounding.claims import Claim
+from briefing.grounding.compare import comparison_conflicts
 from briefing.grounding.corpus import Corpus
 from briefing.grounding.dates import date_ok, date_pool
-from briefing.grounding.directions import direction_conflicts, stance_conflict
+from briefing.grounding.directions import (
+    breadth_conflicts,
+    direction_conflicts,
+    stance_conflict,
+)
 from briefing.grounding.entities import (
     ASSETS,
     CONCEPTS,
@@ -188,6 +193,8 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
         fail("ordinal", reason)
     contradictions = direction_conflicts(claim.body, corpus)
     contradictions += negation_conflicts(claim.body, corpus)
+    contradictions += breadth_conflicts(claim.body, corpus)
+    contradictions += comparison_conflicts(claim.body, corpus, rules)
     if stance := stance_conflict(claim, corpus, rules):
         contradictions.append(stance)
     for c in contradictions:
