@@ -11,8 +11,6 @@ pipeline load when a command runs.
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -27,6 +25,8 @@ from briefing import __version__
 from briefing.errors import BROKEN_PIPE, INTERRUPTED, BriefingError
 
 if TYPE_CHECKING:
+    import logging
+
     from rich.console import Console
     from rich.progress import Progress
     from rich.text import Text
@@ -48,6 +48,20 @@ SECTION_NAMES = {
 }
 
 
+_CONTROL = None
+
+
+def printable(text: str) -> str:
+    """No terminal control sequence from a feed, a config or a model: C0 (bar tab and newline),
+    DEL and C1 characters go, so ESC[2J or an OSC 8 link can never reach the terminal."""
+    global _CONTROL
+    if _CONTROL is None:
+        import re
+
+        _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    return _CONTROL.sub("", text)
+
+
 class _LazyConsole:
     """A rich Console made on first use, so that `--help` never imports rich."""
 
@@ -60,6 +74,9 @@ class _LazyConsole:
             from rich.console import Console
 
             class _Console(Console):
+                def render_str(self, text: str, **kwargs: Any) -> Any:  # every str printed
+                    return super().render_str(printable(text), **kwargs)
+
                 def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
                     self.quiet = True
                     _quiet_broken_pipe()
@@ -78,7 +95,9 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     """A line whose styles are ours and whose text is shown as is: ("label", "style") or plain str."""
     from rich.text import Text
 
-    return Text.assemble(*parts)
+    return Text.assemble(
+        *(printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts)
+    )
 
 
 def say(*parts: str | tuple[str, str]) -> None:
@@ -170,13 +189,14 @@ def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class _RedactSecrets(logging.Filter):
-    """On the handler, so it sees httpx/httpcore/openai records too: no key, no credential in a URL."""
+class _RedactSecrets:
+    """A logging filter on the handler, so it sees httpx/httpcore/openai records too: no key, no
+    credential in a URL. (Any object with `filter` will do; no logging import at start-up.)"""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from briefing.secrets import redact_text
 
-        record.msg = redact_text(record.getMessage())
+        record.msg = printable(redact_text(record.getMessage()))
         record.args = None
         return True
 
@@ -186,6 +206,8 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> 
     if root.meta.get("briefing.logging") and not verbose:
         return
     root.meta["briefing.logging"] = True
+    import logging
+
     handler: logging.Handler
     if err.is_terminal:
         from rich.logging import RichHandler
@@ -211,6 +233,18 @@ verbose_option = click.option(
     callback=_set_verbose,
     help="Log each step on stderr (also after the subcommand).",
 )
+
+
+def _echo_json(payload: Any) -> None:
+    import json
+
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _log(name: str) -> logging.Logger:
+    import logging
+
+    return logging.getLogger(name)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -301,8 +335,10 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 
     def on_feed(status: FeedStatus) -> None:
         mark = "✓" if status.ok else "✗"
-        progress.update(task, advance=1, description=redact_text(f"{mark} {status.feed}"))
-        logging.getLogger("briefing.collect").info(
+        progress.update(
+            task, advance=1, description=printable(redact_text(f"{mark} {status.feed}"))
+        )
+        _log("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
             status.feed,
@@ -383,7 +419,7 @@ def run(
     progress, on_feed = _feed_progress(settings)
 
     def on_stage(stage: str) -> None:
-        logging.getLogger("briefing").info("stage: %s", stage)
+        _log("briefing").info("stage: %s", stage)
         for task in progress.tasks:
             if task.total is None:
                 progress.update(task.id, total=1, completed=1)
@@ -447,7 +483,9 @@ def run(
             "grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources"
         )
         for claim in g["unsupported"][:8]:
-            table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
+            table.add_row(
+                "", Text(printable(f"? {claim}"), style="yellow", overflow="ellipsis", no_wrap=True)
+            )
         if len(g["unsupported"]) > 8:
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
     if summary.memory and summary.memory["days"]:
@@ -522,7 +560,7 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
             "items": [i.model_dump(mode="json") for i in items],
             "errors": [e.model_dump(mode="json") for e in result.errors],
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
     else:
         table = Table(title=f"{len(items)} items", title_justify="left")
         for col in ("published", "source", "title"):
@@ -587,7 +625,7 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                 for e in events
             ]
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     table = Table(title=f"{len(events)} events (dropped: {ranked.dropped})", title_justify="left")
     for col in ("#", "score", "sources", "kind", "title", "why"):
@@ -716,7 +754,7 @@ def eval_(
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if as_json:
-        click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
+        _echo_json(result.contract_dict())
     else:
         table = Table(
             title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
@@ -781,7 +819,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
             ],
             "general": r.general,
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     _show_events(loaded, numbers, top)
 
@@ -799,7 +837,7 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
             f"## {n}. {a.title}\n\n事件时间：{a.event_time}\n\n{a.summary}\n\n### 深度解读 & 洞察\n\n{a.insight}\n\n"
             f"### 影响\n\n{section_text(a, 'impact')}\n\n> 投资启示：{a.takeaway}\n"
         )
-        out.print(Markdown(body))
+        out.print(Markdown(printable(body)))
         if n <= len(top):
             table = Table(title="sources", title_justify="left", show_lines=False)
             for col in ("published", "source", "headline", "link"):

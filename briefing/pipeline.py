@@ -224,7 +224,9 @@ async def run_async(
         (on_warning or (lambda _w: None))(cover_warning)
     if cover_png:
         report.cover_image = cover_url(settings.report, day)
-    run_id = new_run_id(now, render(report))
+    run_id = new_run_id(
+        now, report.model_dump_json(exclude={"meta"})
+    )  # not the version: a release keeps ids
     report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
