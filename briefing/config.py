@@ -155,6 +155,15 @@ class MemoryConfig(BaseModel):
 ResponseFormat = Literal["auto", "json_schema", "json_object", "prompt"]
 
 
+class Price(BaseModel):
+    """What a model costs per 1M tokens (any currency; the summary prints the number as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
 class LLMConfig(BaseModel):
     """The model endpoint; the key comes only from the environment and is never written anywhere."""
 
@@ -169,6 +178,11 @@ class LLMConfig(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10)  # re-asks on invalid JSON
     max_retries: int = Field(default=4, ge=0, le=10)  # transport retries (429/5xx/timeouts)
     max_tokens: int = Field(default=2000, ge=100)
+    cache: bool = True  # answers kept in cache_dir/llm; `--no-cache` turns this off for one run
+    cache_max_age_days: float = Field(default=30, gt=0)
+    cache_max_mb: float = Field(default=50, gt=0)
+    max_tokens_per_run: int | None = Field(default=None, ge=1)  # then events fall back offline
+    prices: dict[str, Price] = Field(default_factory=dict)  # model -> price per 1M tokens
 
     @property
     def configured(self) -> bool:

@@ -26,7 +26,7 @@ from briefing.errors import (
 from briefing.evaluate import Source, check, sources_from_items
 from briefing.memory import load_memory, recap
 from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
-from briefing.offline import OfflineWriter
+from briefing.offline import OfflineWriter, publishable
 from briefing.rank import rank
 from briefing.record import (
     DRAFTS,
@@ -41,27 +41,24 @@ from briefing.record import (
 from briefing.render import parse, render, section_text
 from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
-from briefing.write import Writer, write_all
+from briefing.write import Writer, preload, write_all
 
 
-def make_writer(settings: Settings) -> Writer:
+def make_writer(settings: Settings, *, read_cache: bool = True) -> Writer:
     """The LLM writer when a key or base URL is configured, the offline writer otherwise."""
     if settings.llm.configured:
         from briefing.llm_writer import LLMWriter
 
-        return LLMWriter(settings)
+        return LLMWriter(settings, read_cache=read_cache)
     return OfflineWriter(settings)
 
 
-def general_lines(rest: list[Event], limit: int) -> list[str]:
-    """`## 一般事件`: one line per other story, never a line that gives orders to a model."""
-    out: list[str] = []
-    for e in rest:
-        if len(out) >= limit:
-            break
-        if not is_instruction(e.title):
-            out.append(md_inline(e.title))
-    return out
+async def general_lines(rest: list[Event], limit: int, writer: Writer) -> list[str]:
+    """`## 一般事件`: one line per other story, never a line that gives orders to a model, never
+    an untranslated English headline (the writer translates them in one call, or leaves them out)."""
+    titles = [e.title for e in rest if not is_instruction(e.title)][: 2 * limit]
+    shown = await writer.translate_titles(titles) if titles else []
+    return [md_inline(t) for t in shown if t][:limit]
 
 
 def writer_label(writer: Writer, written_writers: list[str]) -> str:
@@ -84,6 +81,8 @@ class RunSummary:
     backup: Path | None = None
     calls: int = 0
     tokens: int = 0
+    cached: int = 0  # calls answered from the answer cache
+    cost: float | None = None  # from llm.prices
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
     cover: Path | None = None
@@ -127,6 +126,11 @@ def _call_stats(writer: Writer) -> tuple[list[dict[str, Any]], int]:
     return calls, tokens
 
 
+def _cost(calls: list[dict[str, Any]]) -> float | None:
+    costs = [c["cost"] for c in calls if c.get("cost") is not None]
+    return round(sum(costs), 8) if costs else None
+
+
 async def run_async(
     settings: Settings,
     *,
@@ -157,6 +161,8 @@ async def run_async(
         raise ConfigError("no enabled feeds in the configuration")
     check_out_dir(out_dir)  # before a feed is fetched or a model paid for
     stage = on_stage or (lambda _s: None)
+    if writer is None:
+        preload(settings)  # the LLM stack imports while the feeds are fetched
 
     stage("collect")
     collected = await collect_async(settings, on_feed=on_feed)
@@ -181,12 +187,17 @@ async def run_async(
 
     stage("write")
     writer = writer or make_writer(settings)
-    written, headline = await write_all(writer, ranked.top, ranked.rest)
+    if writer.name == "offline":  # offline, an English-only story cannot be told: the next one is
+        ranked.top, ranked.rest = publishable(ranked.top, ranked.rest)
+    (written, headline), general = await asyncio.gather(
+        write_all(writer, ranked.top, ranked.rest),
+        general_lines(ranked.rest, settings.report.general_max, writer),
+    )
     analyses = [
         w.analysis.model_copy(update={"recap": recap(e.previous)}) if e.previous else w.analysis
         for w, e in zip(written, ranked.top, strict=True)
     ]
-    label = writer_label(writer, [a.writer for a in analyses])
+    label = writer_label(writer, [w.provenance.writer for w in written])
     items, record_events = events_for_record(ranked.top, ranked.rest)
     report = Report(
         date=day,
@@ -197,7 +208,7 @@ async def run_async(
         seo=headline.seo or settings.report.seo,
         cover_image=settings.report.cover_image,
         events=analyses,
-        general=general_lines(ranked.rest, settings.report.general_max),
+        general=general,
         meta={
             "generator": {
                 "name": "briefing",
@@ -213,7 +224,9 @@ async def run_async(
         (on_warning or (lambda _w: None))(cover_warning)
     if cover_png:
         report.cover_image = cover_url(settings.report, day)
-    run_id = new_run_id(now, render(report))
+    run_id = new_run_id(
+        now, report.model_dump_json(exclude={"meta"})
+    )  # not the version: a release keeps ids
     report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
@@ -285,6 +298,8 @@ def _summary(
         backup=backup,
         calls=len(calls),
         tokens=tokens,
+        cached=sum(1 for c in calls if c.get("cached")),
+        cost=_cost(calls),
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
         top=len(ranked.top),
@@ -344,7 +359,8 @@ class RerunResult:
     diff: str
     written: bool
     backup: Path | None
-    writer: str
+    writer: str  # the writer that actually wrote the section (from its provenance)
+    model: str | None = None  # the model that wrote it, when one did
 
 
 def settings_for_rerun(
@@ -364,6 +380,7 @@ async def rerun_async(
     writer: Writer | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
+    use_cache: bool = True,
 ) -> RerunResult:
     """Rewrite one section of event N (1-based) in place; every other byte of the file stays."""
     loaded = load_report(report, record=True)
@@ -379,7 +396,10 @@ async def rerun_async(
             f"--event {event}: not in the run record of {report} (it has {len(top)} events)"
         )
     settings = settings or settings_for_rerun(record, report)
-    writer = writer or make_writer(settings)
+    if not use_cache:
+        settings.llm.cache = False
+    # an editor's instruction always gets a fresh answer; the answer is still stored
+    writer = writer or make_writer(settings, read_cache=not instruction)
     current = parsed.report.events[event - 1]
     written = await writer.write_section(top[event - 1], current, section, instruction)
     new_section = section_text(written.analysis, section)
@@ -409,7 +429,7 @@ async def rerun_async(
                 event=event,
                 section=section,
                 instruction=instruction,
-                writer=written.analysis.writer,
+                writer=written.provenance.writer,
                 provenance=written.provenance,
                 calls=calls,
             )
@@ -425,7 +445,8 @@ async def rerun_async(
         diff=diff,
         written=not dry_run and new_text != text,
         backup=old_copy,
-        writer=written.analysis.writer,
+        writer=written.provenance.writer,
+        model=written.provenance.model,
     )
 
 
