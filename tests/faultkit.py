@@ -219,7 +219,7 @@ def fill(where: Path, leave: int) -> Path:
     """Fill the file system at `where` until ENOSPC, then free about `leave` bytes."""
     filler = where / "filler.bin"
     chunk = b"\0" * 65536
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:  # unbuffered: close() has nothing left to fail on
         try:
             while True:
                 f.write(chunk)
