@@ -425,7 +425,7 @@ def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
     assert lines[-4:] == [
         "unsupported claims (1):",
         f"? {unsupported[0]}",
-        "error: report held back: grounding 0.97 (28 of 29 checkable claims supported) is below "
+        "error: report held back: grounding 0.97 (29 of 30 checkable claims supported) is below "
         f"the min-grounding threshold 0.99; the draft is out/drafts/{DAY1}.md, out/{DAY1}.md was "
         "not written",
         HELD_STATUS,
