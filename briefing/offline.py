@@ -327,6 +327,12 @@ class OfflineWriter:
             seo=list(dict.fromkeys(base_seo + entities))[:8],
         )
 
+    async def translate_titles(self, titles: list[str]) -> list[str | None]:
+        """Without a model an English-only headline is left out of 一般事件, never published untranslated."""
+        from briefing.write import needs_translation
+
+        return [None if needs_translation(t) else t for t in titles]
+
     def headline(self, analyses: list[EventAnalysis]) -> str:
         """「theme of the day：event themes」 within HEADLINE_MAX characters, never the titles joined."""
         found = [self._themes.get(tuple(a.sources)) for a in analyses[:3]]

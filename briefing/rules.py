@@ -191,6 +191,7 @@ class Rules(BaseModel):
     themes: list[Synthesis] = Field(default_factory=list)  # the offline headline's theme of the day
     entities: dict[str, list[str]] = Field(default_factory=dict)
     ubiquitous: list[str] = Field(default_factory=list)  # entities too common to tie two stories
+    themes: list[str] = Field(default_factory=list)  # entities that say what, not who
     topics: list[Topic] = Field(default_factory=list)
     digests: list[str] = Field(default_factory=list)  # regexes: roundup and teaser titles
 
@@ -226,6 +227,10 @@ class Rules(BaseModel):
     @cached_property
     def _topic_index(self) -> KeywordIndex:
         return KeywordIndex([w for t in self.topics for w in t.match])
+
+    def kind_words(self, text: str) -> set[str]:
+        """The kind keywords `text` names (lowercased): the themes two headlines can share."""
+        return self._kind_index.hits(text)
 
     def is_keyword(self, name: str) -> bool:
         """Whether an entity name is itself a kind or topic keyword (原油, 降息): a theme, not an actor."""
