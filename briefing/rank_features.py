@@ -240,8 +240,8 @@ def _classes(concepts: dict[str, float]) -> dict[str, frozenset[str]]:
 def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> list[Doc]:
     """One feature vector per item, IDF-weighted over this batch, with its index keys."""
     mentions_of = lru_cache(maxsize=4096)(rules.entity_mentions)  # syndicated copies repeat text
-    ubiquitous, themes = frozenset(rules.ubiquitous), frozenset(rules.themes)
-    parsed = [_raw_features(it, mentions_of, ubiquitous, ubiquitous | themes) for it in items]
+    ubiquitous, subjects = frozenset(rules.ubiquitous), frozenset(rules.subjects)
+    parsed = [_raw_features(it, mentions_of, ubiquitous, ubiquitous | subjects) for it in items]
     raws = [raw for raw, _, _ in parsed]
     df: dict[str, int] = defaultdict(int)
     for raw in raws:

@@ -191,7 +191,7 @@ class Rules(BaseModel):
     themes: list[Synthesis] = Field(default_factory=list)  # the offline headline's theme of the day
     entities: dict[str, list[str]] = Field(default_factory=dict)
     ubiquitous: list[str] = Field(default_factory=list)  # entities too common to tie two stories
-    themes: list[str] = Field(default_factory=list)  # entities that say what, not who
+    subjects: list[str] = Field(default_factory=list)  # entities that say what, not who
     topics: list[Topic] = Field(default_factory=list)
     digests: list[str] = Field(default_factory=list)  # regexes: roundup and teaser titles
 
