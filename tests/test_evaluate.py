@@ -22,6 +22,7 @@ from briefing.evaluate import (
     sources_from_items,
 )
 from briefing.grounding.claims import split_claims
+from briefing.grounding.verdict import UNCHECKED
 from briefing.models import Item
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
@@ -291,19 +292,32 @@ def test_invented_event_has_no_covering_passage() -> None:
 @pytest.mark.parametrize(
     ("markdown", "verdict", "first_reason"),
     [
-        ("> 投资启示：关注成长板块的回调机会。", "supported", "opinion: nothing checkable"),
+        ("> 投资启示：关注成长板块的回调机会。", "supported", UNCHECKED),
         ("> 投资启示：留意3月议息会议的指引。", "unsupported", "date “3月” (3月) is in no source"),
         (
             "### 深度解读 & 洞察\n\n这意味着全球流动性格局可能生变。",
             "supported",
-            "opinion: nothing checkable",
+            UNCHECKED,
         ),
-        ("- **对日元**：利多。加息预期推动日元走强。", "supported", "opinion: nothing checkable"),
+        ("- **对日元**：利多。加息预期推动日元走强。", "supported", UNCHECKED),
     ],
 )
 def test_opinion(markdown: str, verdict: str, first_reason: str) -> None:
     v = one(markdown, DATED)
-    assert (v.verdict, v.reasons[0]) == (verdict, first_reason)
+    assert (v.verdict, v.reasons[0], v.checked) == (verdict, first_reason, first_reason != UNCHECKED)
+
+
+def test_the_score_counts_only_checkable_claims() -> None:
+    report = (
+        "## 标题\n\n国家统计局数据显示，11月CPI同比上涨0.7%。国家统计局数据显示，11月CPI同比上涨0.9%。\n\n"
+        "### 深度解读 & 洞察\n\n这意味着全球流动性格局可能生变。\n\n"
+        "> 投资启示：关注成长板块的回调机会。\n"
+    )
+    result = check(report, [Source(name="s", text=CN_DATA)])
+    assert [c.checked for c in result.claims] == [True, True, False, False]
+    assert (result.checked, result.score) == (2, 0.5)  # two opinions left out, not counted as 100%
+    opinions_only = check("> 投资启示：关注成长板块的回调机会。\n", [Source(name="s", text=CN_DATA)])
+    assert (opinions_only.checked, opinions_only.score) == (0, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -392,7 +406,11 @@ def test_sources_from_items() -> None:
         summary="彭博调查显示……",
     )
     assert sources_from_items([item]) == [
-        Source(name="东方经济观察 https://x.example/1", text="日本央行料加息\n彭博调查显示……")
+        Source(
+            name="东方经济观察 https://x.example/1",
+            text="日本央行料加息\n彭博调查显示……",
+            link="https://x.example/1",
+        )
     ]
 
 
@@ -409,7 +427,9 @@ def test_report_against_its_sources() -> None:
     broken = check(report.replace("至0.75%", "至0.85%"), fixture_sources())
     assert [c.verdict for c in broken.claims].count("unsupported") == 1
     assert broken.claims[0].kind == ["number"]
-    assert broken.score == round(14 / 15, 4)
+    assert (broken.checked, len(broken.claims)) == (11, 15)  # four opinions with nothing checkable
+    assert broken.score == round(10 / 11, 4)
+    assert broken.claims[0].link == (FIXTURES / "boj.txt").resolve().as_uri()
 
 
 def test_contract_dict_shape() -> None:

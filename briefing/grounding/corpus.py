@@ -296,6 +296,10 @@ class Corpus:
                     self._ordinals.append((o, text[o.end : o.end + 2], sent))
         return self._ordinals
 
+    def link(self, name: str) -> str | None:
+        """The address of the source called `name`, when it has one."""
+        return next((getattr(s, "link", None) for s in self.sources if s.name == name), None)
+
     def sentence_facts(self, i: int) -> Facts:
         """The facts of sentence i (extracted when first asked)."""
         if i not in self._sent_facts:

@@ -43,6 +43,9 @@ from briefing.rules import Rules
 
 # a fact whose best passage shares less than this share of its character bigrams is not backed
 COVERAGE_MIN = 0.4
+# the first reason of a claim the score leaves out (the --json verdict stays "supported": the sources
+# neither back nor refute it, and DESIGN.md's contract has three verdicts)
+UNCHECKED = "unchecked — opinion: nothing checkable (not counted in the score)"
 
 _REPORTING = (
     "宣布",
@@ -75,6 +78,9 @@ class ClaimVerdict(BaseModel):
     )  # what failed: number, date, entity, direction, coverage, judge
     section: str = "summary"
     opinion: bool = False  # judged as opinion (module docstring), so never sent to the LLM judge
+    checked: bool = True  # False: an opinion with nothing the sources could confirm or refute
+    source: str | None = None  # where `evidence` is from: the source's name
+    link: str | None = None  # … and its address (the feed item's link, or the file's URI)
 
 
 def _factual(claim: Claim, facts: Facts, rules: Rules) -> bool:
@@ -231,8 +237,9 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
             f"no source passage covers this claim (best overlap {best.coverage if best else 0:.2f} "
             f"< {_coverage_floor(facts, best, corpus, rules)})",
         )
-    if not factual and not reasons and not facts.checkable and not names:
-        reasons.append("opinion: nothing checkable")
+    unchecked = not factual and not reasons and not facts.checkable and not names
+    if unchecked:
+        reasons.append(UNCHECKED)
     if best is not None:
         reasons.append(
             f"best source passage ({best.coverage:.2f}, {best.source}): {quote(best.text, 160)}"
@@ -246,4 +253,7 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
         kind=kinds,
         section=claim.section,
         opinion=not factual,
+        checked=not unchecked,
+        source=best.source if best else None,
+        link=corpus.link(best.source) if best else None,
     )
