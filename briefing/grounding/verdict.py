@@ -120,6 +120,16 @@ def _across_languages(facts: Facts, names: set[str], corpus: Corpus, rules: Rule
     return None
 
 
+def _window(p: Passage, corpus: Corpus) -> range:
+    """A passage's sentences and the one before it, in its own source (the subject may be there)."""
+    first = (
+        p.span[0] - 1
+        if p.span[0] > 0 and corpus.sents[p.span[0] - 1][0] == corpus.sents[p.span[0]][0]
+        else p.span[0]
+    )
+    return range(first, p.span[1] + 1)
+
+
 def _coverage_floor(facts: Facts, best: Passage | None, corpus: Corpus, rules: Rules) -> float:
     """COVERAGE_MIN, or 0.3 for a free paraphrase whose every amount (one at least) is in the best
     passage: "以5票对4票的投票结果决定降息" for "以 5 比 4 的微弱多数投票决定"."""
@@ -195,6 +205,16 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
             shown = written.get(name, name)
             also = f" ({name})" if squash(shown) != squash(name) else ""
             fail("entity", f"entity {quote(shown)}{also} is named by no source")
+    if factual and local is not None and crossed is None and names:
+        around = set().union(
+            *(rules.entities_in(corpus.sents[i][1]) for p in near for i in _window(p, corpus))
+        )
+        if around and not names & around:  # 英国央行 given the BoJ's 9比0
+            fail(
+                "entity",
+                f"the passage this claim restates is about {'、'.join(sorted(around))}, "
+                f"not {'、'.join(sorted(names))}",
+            )
     if factual:
         for name in unknown_names(claim.body, corpus, rules):
             fail("entity", f"name {quote(name)} is in no source")
