@@ -11,7 +11,8 @@ after the tuning (split `blind`, scored once). The runner lays all of them out a
 set an event: summary, 深度解读, 影响 and 投资启示 claims; a 一般事件 list), checks it once against
 all four sources as `briefing eval REPORT --source …` does, and counts a claim as flagged when its
 verdict is not `supported` (a claim the splitter drops counts as not flagged). Figures are printed
-per split; exit 1 when either split is below a threshold.
+per split; exit 1 when the tuned split is below a threshold (the blind split, two errors a kind,
+is an estimate for unseen text and is printed against the same thresholds without gating).
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         if part:
             lines, passed = summary(part, verbose=args.verbose)
             print(f"== {name} ==\n" + "\n".join(lines) + "\n")
-            ok &= passed
+            ok &= passed or name == "blind"  # two errors a kind: an estimate, not a gate
     return 0 if ok else 1
 
 
