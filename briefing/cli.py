@@ -734,10 +734,24 @@ def rerun(
     default=None,
     help="Exit non-zero when the score is below this (0–1).",
 )
+@click.option("--flagged", is_flag=True, help="Show only unsupported and contradicted claims.")
+@click.option(
+    "--html",
+    "html_page",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write a self-contained review page: verdicts, reasons, source passages.",
+)
 @verbose_option
 @_fail_cleanly
 def eval_(
-    report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, min_score: float | None
+    report: Path,
+    sources: tuple[Path, ...],
+    as_json: bool,
+    judge: bool,
+    min_score: float | None,
+    flagged: bool,
+    html_page: Path | None,
 ) -> None:
     """Check the report's claims (numbers, dates, entities) against its sources."""
     from rich.table import Table
@@ -753,20 +767,38 @@ def eval_(
     result = check(text, docs, judge=the_judge)
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
+    if html_page is not None:
+        from briefing.grounding.html import review_page
+        from briefing.render import write_atomic
+
+        write_atomic(html_page, review_page(text, result, name=report.name))
+        say(f"review page: {html_page}")
+    shown = [c for c in result.claims if not flagged or c.verdict != "supported"]
     if as_json:
-        _echo_json(result.contract_dict())
+        data = result.contract_dict()
+        keep = {id(c) for c in shown}
+        data["claims"] = [
+            d for d, c in zip(data["claims"], result.claims, strict=True) if id(c) in keep
+        ]
+        _echo_json(data)
+    elif flagged and not shown:
+        out.print(styled(f"score {result.score:.2f}: no flagged claims"))
     else:
+        unchecked = len(result.claims) - result.checked
         table = Table(
-            title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
+            title=f"score {result.score:.2f} ({result.checked} checkable claims, "
+            f"{unchecked} opinions unchecked{'; flagged only' if flagged else ''})",
+            title_justify="left",
         )
         for col in ("verdict", "claim", "reasons"):
             table.add_column(col)
         colour = {"supported": "green", "unsupported": "yellow", "contradicted": "red"}
         order = {"contradicted": 0, "unsupported": 1, "supported": 2}
         for c in sorted(
-            result.claims, key=lambda c: order[c.verdict]
-        ):  # problems first, report order within
-            table.add_row(styled((c.verdict, colour[c.verdict])), c.text, "\n".join(c.reasons))
+            shown, key=lambda c: (order[c.verdict], not c.checked)
+        ):  # problems first, unchecked last, report order within
+            verdict = (c.verdict, colour[c.verdict]) if c.checked else ("unchecked", "dim")
+            table.add_row(styled(verdict), styled(c.text), styled("\n".join(c.reasons)))
         out.print(table)
     if min_score is not None and result.score < min_score:
         raise EvalThresholdError(f"score {result.score:.2f} is below --min-score {min_score:.2f}")
