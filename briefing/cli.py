@@ -892,7 +892,11 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
 )
 @click.argument("report", type=click.Path(path_type=Path))
 @click.option(
-    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+    "--site",
+    "sites",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A static site folder; repeatable.",
 )
 @click.option(
     "--engine",
@@ -954,8 +958,8 @@ def publish(
         outcomes = publish_report(
             report,
             config,
-            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
-            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
+            sites=list(zip(sites, engines, strict=True)),
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]  # fmt: a Choice
             link=link,
         )
     elif settings and (config.sites or config.webhooks):

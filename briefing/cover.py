@@ -82,6 +82,7 @@ def key_figure(title: str) -> str:
 
 
 def cover_name(day: date) -> str:
+    """DATE.png: the cover's name beside DATE.md, what a rerun and publish look for."""
     return f"{day.isoformat()}.png"
 
 
@@ -102,6 +103,7 @@ class _Fonts:
     index: int
 
     def get(self, size: int, weight: int = 400):  # -> ImageFont.FreeTypeFont
+        """The face at this size and weight (100–900 on the variable font's axis), cached."""
         return _font(self.path, self.index, size, weight)
 
 

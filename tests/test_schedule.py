@@ -328,4 +328,10 @@ def test_the_workflow_runs_the_morning_job_and_commits_the_report(tmp_path: Path
         text=True,
         check=True,
     ).stdout.split()
-    assert log == ["briefing:", f"output/{DAY}.md", f"output/{DAY}.md", f"output/{DAY}.record.json"]
+    assert log == [
+        "briefing:",
+        f"output/{DAY}.md",
+        f"output/{DAY}.md",
+        f"output/{DAY}.png",  # the cover the report's coverImage names
+        f"output/{DAY}.record.json",
+    ]

@@ -7,6 +7,7 @@ Outcome each: a failing target never stops the others, and never touches the rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def publish_report(
     report_path: Path,
     config: PublishConfig,
     *,
-    sites: list[tuple[Path, Engine | None]] = (),  # type: ignore[assignment]
-    webhooks: list[tuple[str, WebhookFormat, str | None]] = (),  # type: ignore[assignment]
+    sites: Sequence[tuple[Path, Engine | None]] = (),
+    webhooks: Sequence[tuple[str, WebhookFormat, str | None]] = (),  # (url, format, signing secret)
     link: str | None = None,
 ) -> list[Outcome]:
     """Every site first (so the link exists), then every webhook; one Outcome per target."""

@@ -72,6 +72,7 @@ class Placement:
 
 
 def placement(engine: Engine, site: Path, report: Report, slug: str) -> Placement:
+    """The table above, for one report: names from the date and slug only, so a republish replaces."""
     day = report.date.isoformat()
     image = f"{slug}-{day}.png"
     match engine:
@@ -176,5 +177,6 @@ def _local_cover(report_path: Path, report: Report) -> Path | None:
 
 
 def _remote_cover(report: Report) -> str | None:
+    """A coverImage that is already a URL (report.cover_url_prefix, or a fixed cover_image)."""
     cover = report.cover_image or ""
     return cover if cover.startswith(("http://", "https://")) else None

@@ -69,10 +69,12 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
 
 
 def _events(report: Report) -> list[tuple[str, str]]:
+    """(title, 投资启示) of the three main events."""
     return [(e.title, e.takeaway) for e in report.events[:3]]
 
 
 def _md(report: Report, link: str | None, heading: str = "###") -> str:
+    """The message as the Markdown subset DingTalk and WeCom both render."""
     lines = [f"{heading} {report.headline}", f"{report.category} · {report.date.isoformat()}", ""]
     for n, (title, takeaway) in enumerate(_events(report), 1):
         lines += [f"**{n}. {title}**", f"> 投资启示：{takeaway}", ""]
@@ -152,7 +154,7 @@ class Delivery:
 
 
 def _check(response: httpx.Response) -> None:
-    """Raise _Transient for what is worth retrying, PublishError-worthy ValueError for the rest."""
+    """_Transient for what is worth retrying, ValueError for a refusal; channels answer 200 with a code."""
     status = response.status_code
     if status == 429 or status >= 500:
         raise _Transient(f"HTTP {status}", retry_after(response.headers.get("Retry-After")))
