@@ -11,8 +11,6 @@ pipeline load when a command runs.
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -27,6 +25,8 @@ from briefing import __version__
 from briefing.errors import BROKEN_PIPE, INTERRUPTED, BriefingError
 
 if TYPE_CHECKING:
+    import logging
+
     from rich.console import Console
     from rich.progress import Progress
     from rich.text import Text
@@ -48,6 +48,20 @@ SECTION_NAMES = {
 }
 
 
+_CONTROL = None
+
+
+def printable(text: str) -> str:
+    """No terminal control sequence from a feed, a config or a model: C0 (bar tab and newline),
+    DEL and C1 characters go, so ESC[2J or an OSC 8 link can never reach the terminal."""
+    global _CONTROL
+    if _CONTROL is None:
+        import re
+
+        _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    return _CONTROL.sub("", text)
+
+
 class _LazyConsole:
     """A rich Console made on first use, so that `--help` never imports rich."""
 
@@ -60,6 +74,9 @@ class _LazyConsole:
             from rich.console import Console
 
             class _Console(Console):
+                def render_str(self, text: str, **kwargs: Any) -> Any:  # every str printed
+                    return super().render_str(printable(text), **kwargs)
+
                 def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
                     self.quiet = True
                     _quiet_broken_pipe()
@@ -78,7 +95,9 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     """A line whose styles are ours and whose text is shown as is: ("label", "style") or plain str."""
     from rich.text import Text
 
-    return Text.assemble(*parts)
+    return Text.assemble(
+        *(printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts)
+    )
 
 
 def say(*parts: str | tuple[str, str]) -> None:
@@ -170,13 +189,14 @@ def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class _RedactSecrets(logging.Filter):
-    """On the handler, so it sees httpx/httpcore/openai records too: no key, no credential in a URL."""
+class _RedactSecrets:
+    """A logging filter on the handler, so it sees httpx/httpcore/openai records too: no key, no
+    credential in a URL. (Any object with `filter` will do; no logging import at start-up.)"""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from briefing.secrets import redact_text
 
-        record.msg = redact_text(record.getMessage())
+        record.msg = printable(redact_text(record.getMessage()))
         record.args = None
         return True
 
@@ -186,6 +206,8 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> 
     if root.meta.get("briefing.logging") and not verbose:
         return
     root.meta["briefing.logging"] = True
+    import logging
+
     handler: logging.Handler
     if err.is_terminal:
         from rich.logging import RichHandler
@@ -211,6 +233,18 @@ verbose_option = click.option(
     callback=_set_verbose,
     help="Log each step on stderr (also after the subcommand).",
 )
+
+
+def _echo_json(payload: Any) -> None:
+    import json
+
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _log(name: str) -> logging.Logger:
+    import logging
+
+    return logging.getLogger(name)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -267,7 +301,7 @@ REPORT_CODES = (
         "briefing run --feeds feeds.yaml --out output",
         f"{COMMON_CODES}\n  3 no feed readable · 4 report exists · 5 not a report · 6 record problem\n"
         "  7 the configured LLM wrote nothing · 8 below a score threshold · 9 cannot write output\n"
-        "  141 stdout closed early (| head)",
+        "  10 publishing failed (the report stays written) · 141 stdout closed early (| head)",
     ),
 )
 @click.version_option(__version__, "-V", "--version", prog_name="briefing")
@@ -301,8 +335,10 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 
     def on_feed(status: FeedStatus) -> None:
         mark = "✓" if status.ok else "✗"
-        progress.update(task, advance=1, description=redact_text(f"{mark} {status.feed}"))
-        logging.getLogger("briefing.collect").info(
+        progress.update(
+            task, advance=1, description=printable(redact_text(f"{mark} {status.feed}"))
+        )
+        _log("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
             status.feed,
@@ -323,7 +359,8 @@ def _run_asyncio(coro: Any) -> Any:
         "briefing run --date 2025-12-12 --out output --force",
         f"{COMMON_CODES}\n  3 no feed readable · 4 DIR/DATE.md exists (use --force)\n"
         "  7 the configured LLM wrote none of the events (draft kept in DIR/drafts/)\n"
-        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)",
+        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)\n"
+        "  10 written, but a publish: target failed",
     )
 )
 @feeds_option
@@ -382,7 +419,7 @@ def run(
     progress, on_feed = _feed_progress(settings)
 
     def on_stage(stage: str) -> None:
-        logging.getLogger("briefing").info("stage: %s", stage)
+        _log("briefing").info("stage: %s", stage)
         for task in progress.tasks:
             if task.total is None:
                 progress.update(task.id, total=1, completed=1)
@@ -446,7 +483,9 @@ def run(
             "grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources"
         )
         for claim in g["unsupported"][:8]:
-            table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
+            table.add_row(
+                "", Text(printable(f"? {claim}"), style="yellow", overflow="ellipsis", no_wrap=True)
+            )
         if len(g["unsupported"]) > 8:
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
     if summary.memory and summary.memory["days"]:
@@ -458,10 +497,28 @@ def run(
         )
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
+    if summary.cover:
+        table.add_row("cover", str(summary.cover))
     if summary.backup:
         table.add_row("previous", str(summary.backup))
+    for o in summary.published:
+        mark = ("✓", "green") if o.ok else ("✗", "red")
+        table.add_row("publish", styled(mark, f" {o.target}: {o.detail}"))
     err.print(table)
     out.print(str(summary.report))
+    if summary.published:
+        status.published = (
+            len(summary.published) - len(summary.publish_failed),
+            len(summary.published),
+        )
+    if summary.publish_failed:
+        from briefing.errors import PublishError
+
+        failed = summary.publish_failed
+        raise PublishError(
+            f"report written, but publishing failed for {len(failed)} of {len(summary.published)} "
+            f"targets: {failed[0].detail}"
+        )
 
 
 @main.command(
@@ -503,7 +560,7 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
             "items": [i.model_dump(mode="json") for i in items],
             "errors": [e.model_dump(mode="json") for e in result.errors],
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
     else:
         table = Table(title=f"{len(items)} items", title_justify="left")
         for col in ("published", "source", "title"):
@@ -568,7 +625,7 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                 for e in events
             ]
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     table = Table(title=f"{len(events)} events (dropped: {ranked.dropped})", title_justify="left")
     for col in ("#", "score", "sources", "kind", "title", "why"):
@@ -697,7 +754,7 @@ def eval_(
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if as_json:
-        click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
+        _echo_json(result.contract_dict())
     else:
         table = Table(
             title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
@@ -737,6 +794,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
     loaded = load_report(report, record=None)
     events = loaded.parsed.report.events
     top = loaded.record.top_events() if loaded.record else []
+    made = loaded.record.sections if loaded.record else []  # how each section was written
     if loaded.record_problem and not as_json:
         say((loaded.record_problem, "yellow"))
     if event is not None and event > len(events):
@@ -755,12 +813,13 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
                     "number": n,
                     **events[n - 1].model_dump(mode="json", exclude={"sources", "writer"}),
                     "items": [_item_json(i) for i in top[n - 1].items] if n <= len(top) else [],
+                    "notes": made[n - 1].notes if n <= len(made) else [],
                 }
                 for n in numbers
             ],
             "general": r.general,
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     _show_events(loaded, numbers, top)
 
@@ -771,13 +830,14 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
 
     from briefing.render import section_text
 
+    made = loaded.record.sections if loaded.record else []
     for n in numbers:
         a = loaded.parsed.report.events[n - 1]
         body = (
             f"## {n}. {a.title}\n\n事件时间：{a.event_time}\n\n{a.summary}\n\n### 深度解读 & 洞察\n\n{a.insight}\n\n"
             f"### 影响\n\n{section_text(a, 'impact')}\n\n> 投资启示：{a.takeaway}\n"
         )
-        out.print(Markdown(body))
+        out.print(Markdown(printable(body)))
         if n <= len(top):
             table = Table(title="sources", title_justify="left", show_lines=False)
             for col in ("published", "source", "headline", "link"):
@@ -787,4 +847,101 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
                     f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
                 )
             out.print(table)
+        if n <= len(made) and made[n - 1].notes:  # the writer's method: never in the post
+            out.print("\n".join(f"· {note}" for note in made[n - 1].notes), markup=False)
         out.rule()
+
+
+@main.command(
+    epilog=_epilog(
+        'briefing publish output/2025-12-12.md --site ../blog --webhook "$FEISHU_HOOK" --format feishu',
+        f"{REPORT_CODES}\n  10 a site or webhook failed (after retries; the token never shown)",
+    )
+)
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option(
+    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["hugo", "hexo", "jekyll"]),
+    default=None,
+    help="The site's engine (default: detected from its files).",
+)
+@click.option("--webhook", "webhooks", multiple=True, help="A chat webhook URL; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "feishu", "dingtalk", "wecom", "slack"]),
+    default="json",
+    show_default=True,
+    help="The webhook's message format.",
+)
+@click.option(
+    "--secret",
+    default=None,
+    envvar="BRIEFING_WEBHOOK_SECRET",
+    help="The bot's 加签 signing secret (Feishu, DingTalk); env BRIEFING_WEBHOOK_SECRET.",
+)
+@click.option("--link", default=None, help="The post's public URL for messages ({date}, {slug}).")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default="feeds.yaml",
+    show_default=True,
+    help="Read publish: settings (and, with no --site/--webhook, its targets) from here if it exists.",
+)
+@_fail_cleanly
+def publish(
+    report: Path,
+    sites: tuple[Path, ...],
+    engine: str | None,
+    webhooks: tuple[str, ...],
+    fmt: str,
+    secret: str | None,
+    link: str | None,
+    feeds_path: Path,
+) -> None:
+    """Put a report into static sites and send it to chat webhooks; exit 10 when a target fails."""
+    from briefing.config import PublishConfig, load_settings
+    from briefing.errors import ConfigError, PublishError
+    from briefing.publish import publish_configured, publish_report
+    from briefing.publish.sites import detect_engine
+    from briefing.secrets import redact_webhook, remember_secret, remember_webhook
+
+    settings = load_settings(feeds_path) if feeds_path.is_file() else None
+    config = settings.publish if settings else PublishConfig()
+    remember_secret(secret)
+    for url in webhooks:
+        remember_webhook(url)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--webhook {redact_webhook(url)}: not an http(s) URL")
+    if sites or webhooks:
+        engines = [engine or detect_engine(s) for s in sites]  # a bad --site fails before anything
+        outcomes = publish_report(
+            report,
+            config,
+            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
+            link=link,
+        )
+    elif settings and (config.sites or config.webhooks):
+        outcomes = publish_configured(report, settings)
+    else:
+        raise ConfigError(
+            "nothing to publish to: pass --site DIR or --webhook URL (or configure publish:)"
+        )
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.ok or len(failed) > 1:  # a single failure is the error line itself
+            mark = ("✓", "green") if o.ok else ("✗", "red")
+            err.print(styled(mark, f" {o.target}: {o.detail}"), soft_wrap=True)
+        if o.post:
+            click.echo(str(o.post))
+    if failed:
+        raise PublishError(
+            failed[0].detail
+            if len(failed) == 1
+            else f"{len(failed)} of {len(outcomes)} targets failed"
+        )

@@ -349,6 +349,15 @@ class FeedCache:
 
     def __init__(self, cache_dir: Path | None) -> None:
         self.root = cache_dir / "http" if cache_dir is not None else None
+        if self.root is not None and self.root.is_dir():
+            self._drop_legacy(self.root)
+
+    @staticmethod
+    def _drop_legacy(root: Path) -> None:
+        """Entries of the old layout (`<sha>.body` + `<sha>.json`) kept raw bodies and full URLs."""
+        for body in root.glob("*.body"):
+            body.with_suffix(".json").unlink(missing_ok=True)
+            body.unlink(missing_ok=True)
 
     def _path(self, url: str, feed: str) -> Path:
         assert self.root is not None

@@ -215,6 +215,9 @@ class Provenance(BaseModel):
     usage: dict[str, int] = Field(default_factory=dict)
     attempts: int = 1
     fallback_reason: str | None = None  # set when the LLM failed and the offline writer stood in
+    notes: list[str] = Field(
+        default_factory=list
+    )  # how the section was made; shown by `briefing show`, never published
 
 
 class Written(BaseModel):

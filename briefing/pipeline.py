@@ -14,6 +14,7 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
+from briefing.cover import cover_url, make_cover, redraw_cover, save_cover
 from briefing.errors import (
     CollectError,
     ConfigError,
@@ -25,7 +26,7 @@ from briefing.errors import (
 from briefing.evaluate import Source, check, sources_from_items
 from briefing.memory import load_memory, recap
 from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
-from briefing.offline import OfflineWriter
+from briefing.offline import OfflineWriter, publishable
 from briefing.rank import rank
 from briefing.record import (
     DRAFTS,
@@ -84,9 +85,16 @@ class RunSummary:
     cost: float | None = None  # from llm.prices
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    cover: Path | None = None
+    cover_warning: str | None = None
+    published: list[Any] = field(default_factory=list)  # publish.Outcome, one per target
     top: int = 0
     memory: dict[str, Any] | None = None  # memory.Memory.summary()
     held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
+
+    @property
+    def publish_failed(self) -> list[Any]:
+        return [o for o in self.published if not o.ok]
 
 
 class GroundingHeld(EvalThresholdError):
@@ -179,6 +187,8 @@ async def run_async(
 
     stage("write")
     writer = writer or make_writer(settings)
+    if writer.name == "offline":  # offline, an English-only story cannot be told: the next one is
+        ranked.top, ranked.rest = publishable(ranked.top, ranked.rest)
     (written, headline), general = await asyncio.gather(
         write_all(writer, ranked.top, ranked.rest),
         general_lines(ranked.rest, settings.report.general_max, writer),
@@ -209,7 +219,14 @@ async def run_async(
             }
         },
     )
-    run_id = new_run_id(now, render(report))
+    cover_png, cover_warning = make_cover(report, settings.report)  # first: front matter names it
+    if cover_warning:
+        (on_warning or (lambda _w: None))(cover_warning)
+    if cover_png:
+        report.cover_image = cover_url(settings.report, day)
+    run_id = new_run_id(
+        now, report.model_dump_json(exclude={"meta"})
+    )  # not the version: a release keeps ids
     report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
@@ -240,12 +257,24 @@ async def run_async(
     if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
         draft = report_path.parent / DRAFTS / report_path.name
         write_pair(draft, markdown, record, stamp=None)
+        if cover_png:  # the draft names its cover as the report would: beside it
+            save_cover(draft.with_suffix(".png"), cover_png)
         held = _summary(draft, collected, record, ranked, calls, tokens, None)
         held.held = True
         raise GroundingHeld(held, threshold, report_path)
+    cover_path = report_path.with_suffix(".png") if cover_png else None
+    unsaved = cover_path and cover_png and save_cover(cover_path, cover_png)
+    if unsaved:
+        cover_path, cover_warning, report.cover_image = None, unsaved, settings.report.cover_image
+        markdown = render(report)  # the front matter names no cover that is not there
     # the old pair goes to .history/ also when a file appeared while the run was going
     old = write_pair(report_path, markdown, record, stamp=now)
-    return _summary(report_path, collected, record, ranked, calls, tokens, old)
+    if unsaved:  # only now: when the pair cannot be written either, its error says it all
+        (on_warning or (lambda _w: None))(unsaved)
+    summary = _summary(report_path, collected, record, ranked, calls, tokens, old)
+    summary.cover, summary.cover_warning = cover_path, cover_warning
+    summary.published = await _publish(report_path, settings, stage)  # after writing, never undoing
+    return summary
 
 
 def _summary(
@@ -276,6 +305,18 @@ def _summary(
         top=len(ranked.top),
         memory=record.memory,
     )
+
+
+async def _publish(
+    report_path: Path, settings: Settings, stage: Callable[[str], None]
+) -> list[Any]:
+    """The written report to feeds.yaml's `publish:` targets; failures are outcomes, never undo the report."""
+    if not (settings.publish.sites or settings.publish.webhooks):
+        return []
+    from briefing.publish import publish_configured
+
+    stage("publish")
+    return await asyncio.to_thread(publish_configured, report_path, settings)
 
 
 def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
@@ -394,6 +435,7 @@ async def rerun_async(
             )
         )
         old_copy = write_pair(report, loaded.encode(new_text), record, stamp=stamp)
+        redraw_cover(report, parse(new_text).report, settings.report)
     return RerunResult(
         report=report,
         event=event,

@@ -109,13 +109,18 @@ def _lexical(text: str) -> set[str]:
 
 
 def _raw_features(
-    item: Item, mentions_of: Callable[[str], list[tuple[str, str]]], ubiquitous: frozenset[str]
-) -> tuple[dict[str, float], str | None]:
+    item: Item,
+    mentions_of: Callable[[str], list[tuple[str, str]]],
+    ubiquitous: frozenset[str],
+    not_actors: frozenset[str],
+) -> tuple[dict[str, float], str | None, frozenset[str]]:
     """Feature → weight before IDF (title features 1, summary-only ones half; entities and numbers
     boosted), and the headline's lead entity: the first it names, usually who acts. An ubiquitous
-    entity (中国, 美国) is a plain word `U:中国`: it neither counts as shared nor leads."""
+    entity (中国, 美国) is a plain word `U:中国`: it neither counts as shared nor leads; a theme
+    (降息, 原油) counts but does not lead."""
     feats: dict[str, float] = {}
     lead: str | None = None
+    figures: frozenset[str] = frozenset()
     summary = item.summary.removeprefix(item.title)  # many feeds open the summary with the title
     parts = (
         (unicodedata.normalize("NFKC", item.title), 1.0),
@@ -127,8 +132,10 @@ def _raw_features(
         mentions = mentions_of(_AMOUNT_CURRENCY.sub(" ", text)) if text else []
         entities = {f"E:{name}" for name, _ in mentions if name not in ubiquitous}
         common = {f"U:{name}" for name, _ in mentions if name in ubiquitous}
-        if w == 1.0 and lead is None:
-            lead = next((f"E:{n}" for n, _ in mentions if n not in ubiquitous), None)
+        numbers = _numbers(lower)
+        if w == 1.0:
+            lead = next((f"E:{n}" for n, _ in mentions if n not in not_actors), None)
+            figures = frozenset(f for f in numbers if f[0] == "N")
         words = lower
         for _, written in mentions:  # Bank of Japan is one entity, not the words bank and japan
             if written.isascii():
@@ -136,11 +143,11 @@ def _raw_features(
         for group, boost in (
             (_lexical(words) | common, 1.0),
             (entities, _ENTITY_BOOST),
-            (_numbers(lower), _NUMBER_BOOST),
+            (numbers, _NUMBER_BOOST),
         ):
             for f in sorted(group):  # a fixed order: float sums must not depend on the hash seed
                 feats[f] = max(feats.get(f, 0.0), w * boost)
-    return feats, lead
+    return feats, lead, figures
 
 
 def _number_class(f: str) -> str | None:
@@ -171,6 +178,7 @@ class Doc:
     lead: str | None  # the headline's first entity
     number_classes: dict[str, frozenset[str]]  # class → numbers of that class
     numbers: frozenset[str]  # every number that pins a story (N:…)
+    figures: frozenset[str]  # those its headline carries
     keys: list[str] = field(default_factory=list)
 
 
@@ -232,9 +240,9 @@ def _classes(concepts: dict[str, float]) -> dict[str, frozenset[str]]:
 def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> list[Doc]:
     """One feature vector per item, IDF-weighted over this batch, with its index keys."""
     mentions_of = lru_cache(maxsize=4096)(rules.entity_mentions)  # syndicated copies repeat text
-    ubiquitous = frozenset(rules.ubiquitous)
-    parsed = [_raw_features(it, mentions_of, ubiquitous) for it in items]
-    raws = [raw for raw, _ in parsed]
+    ubiquitous, subjects = frozenset(rules.ubiquitous), frozenset(rules.subjects)
+    parsed = [_raw_features(it, mentions_of, ubiquitous, ubiquitous | subjects) for it in items]
+    raws = [raw for raw, _, _ in parsed]
     df: dict[str, int] = defaultdict(int)
     for raw in raws:
         for f in raw:
@@ -242,7 +250,7 @@ def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> li
     n = len(items)
     idf = {f: math.log(1 + n / d) for f, d in df.items()}
     docs = []
-    for it, (raw, lead) in zip(items, parsed, strict=True):
+    for it, (raw, lead, figures) in zip(items, parsed, strict=True):
         vec = {f: w * idf[f] for f, w in raw.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         concepts = {f: v for f, v in vec.items() if _is_concept(f)}
@@ -258,6 +266,7 @@ def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> li
                 concepts=concepts,
                 concept_mass=sum(concepts.values()),
                 lead=lead,
+                figures=figures,
                 number_classes=_classes(concepts),
                 numbers=frozenset(f for f in concepts if f.startswith("N:")),
                 keys=keys,

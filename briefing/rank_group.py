@@ -16,8 +16,8 @@ from briefing.rank_features import LEX_MATCH, Doc, similarity
 from briefing.rules import Rules
 
 _AVG_MATCH = 0.12  # average similarity to an event's first members
-_CANDIDATES = 16  # exact comparisons per item
-_CORE = 8  # members of an event an item is compared with for average link
+_CANDIDATES = 8  # exact comparisons per item
+_CORE = 5  # members of an event an item is compared with for average link
 
 
 def _avg_link(a: list[int], b: list[int], docs: list[Doc]) -> float:

@@ -133,13 +133,6 @@ def record_json(record: RunRecord) -> str:
     return record.model_dump_json(indent=2) + "\n"
 
 
-def save_record(record: RunRecord, report: Path) -> Path:
-    """Only the record (tests and tools); a run or rerun writes report and record with write_pair."""
-    path = record_path(report)
-    write_pair(report, None, record, stamp=None)
-    return path
-
-
 def load_record(report: Path) -> RunRecord:
     """The record for a report, or a RecordError that says which file was expected and what to do."""
     path = record_path(report)
@@ -273,16 +266,3 @@ def check_out_dir(out_dir: Path) -> None:
         if e.errno == errno.EROFS:
             reason = "read-only file system"
         raise OutputError(f"{out_dir}: cannot write there ({reason}); pass --out DIR") from None
-
-
-def backup(path: Path, stamp: datetime) -> Path | None:
-    """Copy `path` into `.history/` beside it before it is replaced; None when there is nothing yet."""
-    if not path.exists():
-        return None
-    dest = path.parent / HISTORY / _history_name(path, stamp, path.stem)
-    try:
-        tmp = _stage_copy(path, dest)
-        os.replace(tmp, dest)
-    except OSError as e:
-        raise output_error(e, dest) from None
-    return dest

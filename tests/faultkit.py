@@ -3,11 +3,14 @@ subprocess, a loopback feed server that can hang, a small tmpfs, and byte snapsh
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -53,9 +56,12 @@ def morning(out: Path, *extra: str) -> Path:
 _MORNING: dict[str, Path] = {}
 
 
-def morning_copy(out: Path, cache: Path) -> Path:
+def morning_copy(out: Path, cache: Path | None = None) -> Path:
     """A copy of one sample run made once per session (faster than a run per test)."""
     if "out" not in _MORNING:
+        if cache is None:
+            cache = Path(tempfile.mkdtemp(prefix="briefing-morning-"))
+            atexit.register(shutil.rmtree, cache, True)
         _MORNING["out"] = cache / "morning-out"
         morning(_MORNING["out"])
     shutil.copytree(_MORNING["out"], out)
@@ -71,8 +77,23 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
+def hand_edit(report: Path, event: int, section: str, new: str = "编辑手改。") -> str:
+    """An editor rewrites one section (event 1-based) by hand; the edited text."""
+    from briefing.render import parse
+
+    text = report.read_text(encoding="utf-8")
+    start, end = parse(text).spans[event - 1][section]
+    edited = text[:start] + new + text[end:]
+    report.write_text(edited, encoding="utf-8")
+    return edited
+
+
+STATUS = re.compile(r"^briefing: date=\S+ .*exit=(\d+)$")
+
+
 def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
+    """The one message line of stderr; `run`'s closing status line (briefing/status.py) aside."""
+    lines = [ln for ln in err.strip().splitlines() if not STATUS.match(ln)]
     assert len(lines) == 1, err
     return lines[0]
 

@@ -1,4 +1,4 @@
-"""A loopback HTTP feed server for the collect tests: a table of path → replies, with counts.
+"""A loopback HTTP feed server and the feed fixtures for the collect tests.
 
 Used by test_collect.py and test_faults_feeds.py (as fakellm.py is by the LLM tests).
 """
@@ -10,9 +10,16 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 RSS = "application/rss+xml; charset=utf-8"
 XML = "application/xml"
+FIXTURES = Path(__file__).parent / "fixtures" / "collect"
+
+
+def fixture(name: str) -> bytes:
+    """The bytes of a feed fixture under tests/fixtures/collect."""
+    return (FIXTURES / name).read_bytes()
 
 
 @dataclass

@@ -10,23 +10,17 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from feedserver import RSS, XML, FeedServer, Reply, serve
+from feedserver import RSS, XML, FeedServer, Reply, fixture, serve
 
 from briefing.collect import collect, parse_retry_after, redact_url
 from briefing.config import CollectConfig, FeedConfig, Settings, load_settings
 from briefing.models import CollectResult, FeedStatus
 from briefing.secrets import strip_credentials, url_secrets
 
-FIXTURES = Path(__file__).parent / "fixtures" / "collect"
-
 
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
     yield from serve()
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def settings_for(tmp_path: Path, feeds: dict[str, str], **collect: float) -> Settings:
@@ -444,3 +438,15 @@ def test_no_feeds_and_an_empty_but_valid_feed(server: FeedServer, tmp_path: Path
     result = collect(settings_for(tmp_path, {"空": server.route("/empty", Reply(body=empty))}))
     assert (result.errors, result.items) == ([], [])
     assert (result.feeds[0].ok, result.feeds[0].items) == (True, 0)
+
+
+def test_the_old_cache_layout_is_removed(server: FeedServer, tmp_path: Path) -> None:
+    """Before 0.2 the cache kept raw bodies and full URLs (secrets included): they go."""
+    http = tmp_path / "cache" / "http"
+    http.mkdir(parents=True)
+    (http / "0123abcd.body").write_bytes(b"<rss>token=abc123</rss>")
+    (http / "0123abcd.json").write_text('{"url": "http://x/?token=abc123"}', encoding="utf-8")
+    url = server.route("/feed", Reply(body=fixture("rss20_utf8.xml"), etag='"v1"'))
+    collect(settings_for(tmp_path, {"x": url}))
+    assert not any("abc123" in p.read_text(encoding="utf-8") for p in http.iterdir())
+    assert [p.suffix for p in http.iterdir()] == [".json"]

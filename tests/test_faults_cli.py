@@ -4,25 +4,26 @@ rich markup, secrets in logs and errors, a closed stdout pipe, and the small con
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT as _ROOT
 from fakellm import FakeLLMServer
 from faultkit import (
     DAY,
     SAMPLE,
     FeedServer,
+    hand_edit,
     http_config,
     invoke,
-    morning,
     morning_copy,
     one_line,
     snapshot,
 )
-from faultkit import ROOT as _ROOT  # noqa: F401  (conftest's root, for subprocess PYTHONPATH)
 
 from briefing.render import parse
 
@@ -117,6 +118,7 @@ def test_piping_into_a_reader_that_stops_early_is_quiet(
 def test_a_report_in_another_encoding_is_read_and_rerun_keeps_it(
     report: Path, encoding: str, bom: bytes
 ) -> None:
+    score = json.loads(invoke("eval", str(report), "--json")[1])["score"]
     text = report.read_text(encoding="utf-8").replace("\n", "\r\n")
     span = parse(text).spans[0]["takeaway"]
     edited = text[: span[0]] + "编辑手改。" + text[span[1] :]
@@ -124,7 +126,7 @@ def test_a_report_in_another_encoding_is_read_and_rerun_keeps_it(
     code, out, err = invoke("show", str(report), "--event", "1")
     assert code == 0 and err == "" and "深度解读" in out
     code, out, _ = invoke("eval", str(report), "--json")
-    assert code == 0 and json.loads(out)["score"] == 1.0
+    assert code == 0 and json.loads(out)["score"] == score  # read exactly as the UTF-8 original
     code, _, err = invoke("rerun", str(report), "--event", "1", "--section", "takeaway")
     assert code == 0, err
     raw = report.read_bytes()
@@ -157,7 +159,7 @@ def test_a_file_that_is_not_a_readable_briefing_is_refused(
 ) -> None:
     path = tmp_path / "r.md"
     if data == "utf-16-no-bom":
-        data = morning(tmp_path / "out").read_text(encoding="utf-8").encode("utf-16-le")
+        data = morning_copy(tmp_path / "out").read_text(encoding="utf-8").encode("utf-16-le")
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     (tmp_path / "s.txt").write_text("美联储降息25个基点至3.50%-3.75%。", encoding="utf-8")
     args = {
@@ -228,6 +230,29 @@ def test_feed_text_that_looks_like_markup_prints_literally_everywhere(tmp_path: 
     assert code == 0, err
     code, _, err = invoke("show", "[/red].md")
     assert code == 2 and one_line(err) == "error: [/red].md: report not found"
+
+
+def test_no_terminal_control_sequence_reaches_the_terminal(tmp_path: Path) -> None:
+    """ESC[2J (clear screen), an OSC 8 hyperlink, BEL, C1 CSI: in a feed name from feeds.yaml and in
+    a feed title; what the commands print keeps the words and loses the control characters."""
+    feed = tmp_path / "esc.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item>'
+        "<title>降息\x1b[2J消息\x1b]8;;https://evil.example\x07点此\x1b]8;;\x07</title>"
+        "<link>https://e.example/1</link></item></channel></rss>",
+        encoding="utf-8",
+    )
+    names = ["坏\x1b[2J源\x07", "C1\x9b31m源"]
+    cfg = {"feeds": [{"name": "esc", "url": str(feed)}]}
+    cfg["feeds"] += [{"name": n, "url": str(tmp_path / "none.xml")} for n in names]
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    for args in (["collect", "--all"], ["collect", "--all", "-v"], ["rank", "--limit", "5"]):
+        code, out, err = invoke(*args)
+        assert code == 0, err
+        for stream in (out, err):
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), (args, stream)
+        if args[0] == "collect":
+            assert "✗ 坏[2J源: file not found" in err and "✗ C131m源: file not found" in err
 
 
 # -- no secret in any line shown -----------------------------------------------------------------
@@ -301,9 +326,7 @@ def test_show_json(report: Path) -> None:
     [("摘要", "summary"), ("深度解读", "insight"), ("影响", "impact"), ("投资启示", "takeaway")],
 )
 def test_chinese_section_names(report: Path, name: str, section: str) -> None:
-    text = report.read_text(encoding="utf-8")
-    span = parse(text).spans[2][section]
-    report.write_text(text[: span[0]] + "- **对美元**：编辑。" + text[span[1] :], encoding="utf-8")
+    hand_edit(report, 3, section, "- **对美元**：编辑。")
     code, _, err = invoke("rerun", str(report), "--event", "3", "--section", name)
     assert code == 0, err
     record = json.loads(report.with_name(f"{DAY}.record.json").read_text(encoding="utf-8"))

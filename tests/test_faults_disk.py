@@ -17,17 +17,17 @@ from faultkit import (
     SAMPLE,
     FeedServer,
     fill,
+    hand_edit,
     http_config,
     invoke,
     morning,
+    morning_copy,
     one_line,
     read_only_bind,
     remount,
     snapshot,
     tmpfs,
 )
-
-from briefing.render import parse
 
 PAGE = 4096
 
@@ -51,7 +51,7 @@ def test_a_full_disk_at_each_write_of_run_force_keeps_the_old_pair(
 ) -> None:
     with tmpfs(tmp_path, "2m") as fs:
         out = fs / "out"
-        report = morning(out)
+        report = morning_copy(out)
         rec_size = report.with_name(f"{DAY}.record.json").stat().st_size
         rep_size = report.stat().st_size
         leave = {
@@ -73,10 +73,8 @@ def test_a_full_disk_at_each_write_of_run_force_keeps_the_old_pair(
 
 def test_a_full_disk_during_a_rerun_keeps_the_edited_report(tmp_path: Path) -> None:
     with tmpfs(tmp_path, "2m") as fs:
-        report = morning(fs / "out")
-        text = report.read_text(encoding="utf-8")
-        span = parse(text).spans[0]["takeaway"]
-        report.write_text(text[: span[0]] + "编辑手改。" + text[span[1] :], encoding="utf-8")
+        report = morning_copy(fs / "out")
+        hand_edit(report, 1, "takeaway")
         fill(fs, 0)
         before = snapshot(fs / "out")
         code, _, err = invoke("rerun", str(report), "--event", "1", "--section", "takeaway")
@@ -86,10 +84,8 @@ def test_a_full_disk_during_a_rerun_keeps_the_edited_report(tmp_path: Path) -> N
 
 def test_a_read_only_file_system_during_a_rerun(tmp_path: Path) -> None:
     with tmpfs(tmp_path, "2m") as fs:
-        report = morning(fs / "out")
-        text = report.read_text(encoding="utf-8")
-        span = parse(text).spans[1]["summary"]
-        report.write_text(text[: span[0]] + "编辑手改。" + text[span[1] :], encoding="utf-8")
+        report = morning_copy(fs / "out")
+        hand_edit(report, 2, "summary")
         before = snapshot(fs / "out")
         remount(fs, "ro")
         code, _, err = invoke("rerun", str(report), "--event", "2", "--section", "summary")
@@ -102,7 +98,7 @@ def test_a_read_only_history_folder_stops_run_force_before_anything_is_replaced(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "out"
-    morning(out)
+    morning_copy(out)
     morning(out, "--force")  # .history/ now exists with one pair in it
     before = snapshot(out)
     with read_only_bind(out / ".history"):

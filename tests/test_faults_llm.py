@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fakellm import FakeLLMServer, message_text
-from faultkit import DAY, invoke, morning, sample_config, snapshot
+from faultkit import DAY, invoke, morning_copy, sample_config, snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,7 @@ def _assert_held_as_draft(tmp_path: Path, code: int, stdout: str, err: str) -> s
 def test_an_unreachable_endpoint_exits_7_and_keeps_the_previous_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    morning(tmp_path / "out")  # yesterday's habit: an offline report already published
+    morning_copy(tmp_path / "out")  # yesterday's habit: an offline report already published
     before = snapshot(tmp_path / "out")
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-unreachable-key-123")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from faultkit import DAY, invoke, morning, one_line, snapshot
+from faultkit import DAY, hand_edit, invoke, morning, morning_copy, one_line, snapshot
 
 from briefing import record as record_module
 from briefing.render import parse
@@ -21,22 +21,28 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture
+def first(tmp_path_factory: pytest.TempPathFactory):
+    """A finished morning run copied into a folder (one real run per session)."""
+    return lambda out: morning_copy(out, tmp_path_factory.getbasetemp())
+
+
 def run_id_of(report: Path) -> str:
     fm = yaml.safe_load(report.read_text(encoding="utf-8").split("\n---\n", 1)[0][4:])
     return fm["generator"]["run_id"]
 
 
-def test_the_report_and_its_record_carry_the_same_run_id(tmp_path: Path) -> None:
-    report = morning(tmp_path / "out")
+def test_the_report_and_its_record_carry_the_same_run_id(tmp_path: Path, first) -> None:
+    report = first(tmp_path / "out")
     record = json.loads(report.with_name(f"{DAY}.record.json").read_text(encoding="utf-8"))
     assert record["run_id"] == run_id_of(report)
     assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{10}", record["run_id"])  # when it ran, and a digest
 
 
 def test_force_backs_up_the_pair_with_one_stamp_and_the_backup_can_be_checked(
-    tmp_path: Path,
+    tmp_path: Path, first
 ) -> None:
-    report = morning(tmp_path / "out")
+    report = first(tmp_path / "out")
     first = snapshot(tmp_path / "out")
     morning(tmp_path / "out", "--force")
     history = tmp_path / "out" / ".history"
@@ -49,13 +55,13 @@ def test_force_backs_up_the_pair_with_one_stamp_and_the_backup_can_be_checked(
 
     code, out, err = invoke("eval", str(old_report), "--json")
     assert code == 0, err
-    assert json.loads(out)["score"] == 1.0
+    assert json.loads(out) == json.loads(invoke("eval", str(report), "--json")[1])  # same sources
     code, out, err = invoke("show", str(old_report), "--event", "1")
     assert code == 0 and err == "" and "sources" in out and "http" in out
 
 
-def test_hand_edits_and_a_rerun_keep_the_pair_valid(tmp_path: Path) -> None:
-    report = morning(tmp_path / "out")
+def test_hand_edits_and_a_rerun_keep_the_pair_valid(tmp_path: Path, first) -> None:
+    report = first(tmp_path / "out")
     rid = run_id_of(report)
     text = report.read_text(encoding="utf-8")
     summary = slice(*parse(text).spans[0]["summary"])
@@ -73,13 +79,13 @@ def test_hand_edits_and_a_rerun_keep_the_pair_valid(tmp_path: Path) -> None:
     assert invoke("show", str(backup), "--json")[0] == 0  # the rerun's backup found its record
 
 
-def _swap_in_another_runs_record(tmp_path: Path) -> Path:
+def _swap_in_another_runs_record(tmp_path: Path, first) -> Path:
     """out/DATE.md of run A beside the record of run B (what a crash between the writes used to leave)."""
-    morning(tmp_path / "a")
-    morning(tmp_path / "b", "--date", "2025-12-11")  # another run: other day, other sources
-    report = tmp_path / "a" / f"{DAY}.md"
-    other = tmp_path / "b" / "2025-12-11.record.json"
-    report.with_name(f"{DAY}.record.json").write_bytes(other.read_bytes())
+    report = first(tmp_path / "a")
+    record = report.with_name(f"{DAY}.record.json")
+    other = json.loads(record.read_text(encoding="utf-8"))
+    other["run_id"] = "20251213T080000-0123456789"  # the same day, rerun an hour later
+    record.write_text(json.dumps(other, ensure_ascii=False), encoding="utf-8")
     return report
 
 
@@ -94,9 +100,9 @@ def _swap_in_another_runs_record(tmp_path: Path) -> Path:
     ids=["rerun", "show", "show-json", "eval"],
 )
 def test_a_mismatched_pair_is_refused_in_one_line_touching_nothing(
-    tmp_path: Path, args: list[str]
+    tmp_path: Path, first, args: list[str]
 ) -> None:
-    report = _swap_in_another_runs_record(tmp_path)
+    report = _swap_in_another_runs_record(tmp_path, first)
     before = snapshot(tmp_path / "a")
     code, out, err = invoke(*[a.format(r=report) for a in args])
     assert code == 6 and out == ""
@@ -105,8 +111,8 @@ def test_a_mismatched_pair_is_refused_in_one_line_touching_nothing(
     assert snapshot(tmp_path / "a") == before
 
 
-def test_a_report_without_run_id_beside_a_record_with_one_is_refused(tmp_path: Path) -> None:
-    report = morning(tmp_path / "out")
+def test_a_report_without_run_id_beside_a_record_with_one_is_refused(tmp_path: Path, first) -> None:
+    report = first(tmp_path / "out")
     text = report.read_text(encoding="utf-8")
     report.write_text(text.replace(f"run_id: {run_id_of(report)}", "note: 手工删除"), "utf-8")
     code, _, err = invoke("rerun", str(report), "--event", "1", "--section", "summary")
@@ -129,12 +135,12 @@ def _crash_at_rename(monkeypatch: pytest.MonkeyPatch, target_suffix: str) -> Non
 
 
 def test_a_crash_between_the_record_and_the_report_is_caught_by_the_next_rerun(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first
 ) -> None:
     """Record first, report last: a crash between them leaves old report + new record, and the
     run ids say so; no temp file anywhere, the old pair in .history/."""
     out = tmp_path / "out"
-    report = morning(out)
+    report = first(out)
     old_report = report.read_bytes()
     _crash_at_rename(monkeypatch, f"{DAY}.md")
     with pytest.raises(Crash):
@@ -155,10 +161,10 @@ def test_a_crash_between_the_record_and_the_report_is_caught_by_the_next_rerun(
 
 
 def test_a_crash_before_the_first_rename_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first
 ) -> None:
     out = tmp_path / "out"
-    morning(out)
+    first(out)
     before = snapshot(out)
     _crash_at_rename(monkeypatch, ".record.json")
     with pytest.raises(Crash):
@@ -168,12 +174,9 @@ def test_a_crash_before_the_first_rename_changes_nothing(
     assert snapshot(out) == before  # no temp file, no stray backup, .history/ not even made
 
 
-def test_rerun_writes_the_record_with_the_report(tmp_path: Path) -> None:
-    report = morning(tmp_path / "out")
-    text = report.read_text(encoding="utf-8")
-    report.write_text(
-        text.replace(text[slice(*parse(text).spans[1]["impact"])], "- **对美元**：编辑。")
-    )
+def test_rerun_writes_the_record_with_the_report(tmp_path: Path, first) -> None:
+    report = first(tmp_path / "out")
+    hand_edit(report, 2, "impact", "- **对美元**：编辑。")
     assert invoke("rerun", str(report), "--event", "2", "--section", "impact")[0] == 0
     record = json.loads(report.with_name(f"{DAY}.record.json").read_text(encoding="utf-8"))
     assert [(r["event"], r["section"]) for r in record["reruns"]] == [(2, "impact")]

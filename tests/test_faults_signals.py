@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 from fakellm import FakeLLMServer
-from faultkit import DAY, SAMPLE, FeedServer, cli_subprocess, http_config, morning, snapshot
+from faultkit import (
+    DAY,
+    SAMPLE,
+    FeedServer,
+    cli_subprocess,
+    http_config,
+    morning_copy,
+    snapshot,
+)
 
 STOP_WITHIN = 5.0  # seconds from the signal to the exit
 
@@ -39,12 +47,15 @@ def _assert_stopped(code: int, err: str, took: float) -> None:
     assert code == 130, err
     assert took < STOP_WITHIN, f"took {took:.1f} s"
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == "interrupted: stopped; no file was half-written"
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[-1] == "interrupted: stopped; no file was half-written"
+    if "briefing: date=" in err:  # `run`'s status line says so too
+        assert lines[-2].startswith("briefing: date=") and lines[-2].endswith(" exit=130")
 
 
 def test_ctrl_c_while_a_feed_hangs(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    morning(out)
+    morning_copy(out)
     before = snapshot(out)
     with FeedServer(hang=True) as srv:
         config = http_config(tmp_path, srv, collect={"timeout": 120})
@@ -84,7 +95,7 @@ def test_ctrl_c_while_the_model_writes(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_a_rerun_leaves_the_edited_report(tmp_path: Path) -> None:
-    report = morning(tmp_path / "out")
+    report = morning_copy(tmp_path / "out")
     text = report.read_text(encoding="utf-8")
     report.write_text(text.replace("> 投资启示：", "> 投资启示：编辑加注。", 1), encoding="utf-8")
     before = snapshot(tmp_path / "out")

@@ -386,21 +386,31 @@ def test_an_item_is_published_by_id_link_guid_or_a_repeated_headline() -> None:
 
 # -- the grounding gate ---------------------------------------------------------------------------
 
-HELD_STATUS = (
-    f"briefing: date={DAY1} report=held writer=offline events=3 grounding=0.97 "
-    f"draft=out/drafts/{DAY1}.md exit=8"
-)
+
+@pytest.fixture(scope="module")
+def day1_grounding(two_days: Path) -> dict:
+    """Day 1's own check, as the run recorded it: the gate below holds anything under 1."""
+    g = record(two_days, DAY1)["grounding"]
+    assert g["score"] < 1 and g["unsupported"], "the gate tests need a day-1 claim the check flags"
+    return g
+
+
+def held_status(g: dict) -> str:
+    return (
+        f"briefing: date={DAY1} report=held writer=offline events=3 grounding={g['score']:.2f} "
+        f"draft=out/drafts/{DAY1}.md exit=8"
+    )
 
 
 def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day1_grounding: dict
 ) -> None:
     monkeypatch.chdir(tmp_path)
     out = Path("out")
     assert run_day(out, DAY1)[0] == 0
     published = (out / f"{DAY1}.md").read_bytes()
     published_record = (out / f"{DAY1}.record.json").read_bytes()
-    code, stdout, err = run_day(out, DAY1, "--force", "--min-grounding", "0.99")
+    code, stdout, err = run_day(out, DAY1, "--force", "--min-grounding", "1")
     assert code == 8 and stdout == ""
     assert (out / f"{DAY1}.md").read_bytes() == published
     assert (out / f"{DAY1}.record.json").read_bytes() == published_record
@@ -411,41 +421,42 @@ def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
         draft.read_text(encoding="utf-8").split("generated_at")[1].split("\n", 1)[1]
         == (published.decode().split("generated_at")[1].split("\n", 1)[1])
     )
-    unsupported = held["grounding"]["unsupported"]
-    assert unsupported == ["对股市：中性。全球市场关注中国需求对盈利的传导。"]
-    lines = err.strip().splitlines()
-    assert lines[-4:] == [
-        "unsupported claims (1):",
-        f"? {unsupported[0]}",
-        "error: report held back: grounding 0.97 (34 of 35 checkable claims supported) is below "
-        f"the min-grounding threshold 0.99; the draft is out/drafts/{DAY1}.md, out/{DAY1}.md was "
-        "not written",
-        HELD_STATUS,
+    g = held["grounding"]
+    assert g == day1_grounding
+    n, bad = g["claims"], g["unsupported"]
+    assert err.strip().splitlines()[-len(bad) - 3 :] == [
+        f"unsupported claims ({len(bad)}):",
+        *(f"? {c}" for c in bad),
+        f"error: report held back: grounding {g['score']:.2f} ({n - len(bad)} of {n} checkable "
+        f"claims supported) is below the min-grounding threshold 1.00; the draft is "
+        f"out/drafts/{DAY1}.md, out/{DAY1}.md was not written",
+        held_status(g),
     ]
 
 
 def test_a_gated_first_run_writes_no_report_and_the_draft_is_not_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day1_grounding: dict
 ) -> None:
     monkeypatch.chdir(tmp_path)
     out = Path("out")
-    code, _, err = run_day(out, DAY1, "--min-grounding", "0.99")
-    assert code == 8 and status(err) == HELD_STATUS
+    code, _, err = run_day(out, DAY1, "--min-grounding", "1")
+    assert code == 8 and status(err) == held_status(day1_grounding)
     assert sorted(p.name for p in out.iterdir()) == ["drafts"]
     assert run_day(out, DAY2)[0] == 0
     assert record(out, DAY2)["memory"]["days"] == []  # a held draft was never published
 
 
 def test_the_feeds_yaml_setting_means_the_same_and_the_flag_overrides_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day1_grounding: dict
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    feeds = _feeds_copy(tmp_path, min_grounding=0.99)
+    feeds = _feeds_copy(tmp_path, min_grounding=1)
     code, _, err = run_day(Path("out"), DAY1, feeds=feeds)
-    assert code == 8 and status(err) == HELD_STATUS
-    code, _, err = run_day(Path("out"), DAY1, "--min-grounding", "0.9", feeds=feeds)
+    assert code == 8 and status(err) == held_status(day1_grounding)
+    code, _, err = run_day(Path("out"), DAY1, "--min-grounding", "0", feeds=feeds)
     assert code == 0 and status(err) == (
-        f"briefing: date={DAY1} report=out/{DAY1}.md writer=offline events=3 grounding=0.97 exit=0"
+        f"briefing: date={DAY1} report=out/{DAY1}.md writer=offline events=3 "
+        f"grounding={day1_grounding['score']:.2f} exit=0"
     )
 
 
@@ -494,7 +505,8 @@ def test_the_status_line_of_a_good_run(folder: Path) -> None:
     code, out, err = run_day(folder, DAY2, "--force")
     assert code == 0
     assert status(err) == (
-        f"briefing: date={DAY2} report={folder}/{DAY2}.md writer=offline events=3 grounding=1.00 exit=0"
+        f"briefing: date={DAY2} report={folder}/{DAY2}.md writer=offline events=3 "
+        f"grounding={record(folder, DAY2)['grounding']['score']:.2f} exit=0"
     )
 
 

@@ -149,3 +149,7 @@ def test_harmless_drops_format_chars_from_model_answers(multiline: bool) -> None
 def test_strip_boilerplate(text: str, kept: str) -> None:
     assert strip_boilerplate(text) == kept
     assert is_boilerplate(text) is (kept == "")
+
+
+def test_strip_boilerplate_keeps_closing_quotes() -> None:
+    assert strip_boilerplate("他说：“将适时降准。”") == "他说：“将适时降准。”"

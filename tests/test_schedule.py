@@ -5,6 +5,7 @@ to the sample's feeds, date and output folder."""
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import shlex
@@ -75,8 +76,10 @@ def assert_sample_report(out: Path, stderr: str) -> None:
     report = out / f"{DAY}.md"
     assert report.is_file() and (out / f"{DAY}.record.json").is_file()
     assert report.read_text(encoding="utf-8").startswith("---\ntitle: ")
+    score = json.loads((out / f"{DAY}.record.json").read_text(encoding="utf-8"))["grounding"]
     assert stderr.strip().splitlines()[-1] == (
-        f"briefing: date={DAY} report={report} writer=offline events=3 grounding=1.00 exit=0"
+        f"briefing: date={DAY} report={report} writer=offline events=3 "
+        f"grounding={score['score']:.2f} exit=0"
     )
 
 

@@ -8,9 +8,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
-from briefing.grounding.dates import date_keys
+from briefing.grounding.dates import WEEKDAY_WORD, date_keys, weekday_dates, weekday_index
 from briefing.grounding.directions import Direction, directions, mask_directions, strip_directions
 from briefing.grounding.facts import LABELS, Facts, extract
 from briefing.grounding.numbers import Quantity
@@ -167,6 +168,7 @@ class Query:
     numbers: bool
     labels: set[tuple[str, object]]
     subjects: set[str]
+    text: str  # compacted, direction words removed
 
 
 _CJK2 = re.compile(r"[\u4e00-\u9fff]{2}")
@@ -188,6 +190,7 @@ class SourceClause:
     sent: int
     rules: Rules
     prefix: str = ""  # the sentence before this clause: a subject stated once for several clauses
+    single: bool = True  # False for two adjacent clauses joined
     _facts: Facts | None = None
     _context: set[str] | None = None
     _before: dict[bool, set[str]] = field(default_factory=dict)
@@ -246,13 +249,19 @@ class Corpus:
                         df[g] += k < len(parts)
                     prefix = "，".join(parts[: k % len(parts)])
                     self.clauses.append(
-                        SourceClause(cg, clause, directions(clause), sid, rules, prefix)
+                        SourceClause(
+                            cg, clause, directions(clause), sid, rules, prefix, k < len(parts)
+                        )
                     )
         singles = sum(len(r) for r in self.sent_clauses.values())
         # rare bigrams tell clauses apart: 进口 against 出口 counts more than 同比, which both have
         self.idf = {g: math.log(1 + singles / (1 + n)) for g, n in df.items()}
         self._idf_max = math.log(1 + singles / 2)  # a bigram no clause has: as rare as any
         self.all_quantities = [q for f in self.facts for q in f.quantities]
+        year = max([d.year for f in self.facts for d in f.dates if d.year] or [date.today().year])
+        self.weekdays = [weekday_dates(compact(normalize(s.text)), year) for s in sources]
+        for f, days in zip(self.facts, self.weekdays, strict=True):
+            f.dates += list(days.values()) if days else []
         self._slots: dict[str, list[Slot]] | None = None
         self._ordinals: list[tuple[Quantity, str, str]] | None = None
 
@@ -290,7 +299,11 @@ class Corpus:
     def sentence_facts(self, i: int) -> Facts:
         """The facts of sentence i (extracted when first asked)."""
         if i not in self._sent_facts:
-            self._sent_facts[i] = extract(self.sents[i][1], self.rules)
+            si, sent, _ = self.sents[i]
+            facts = self._sent_facts[i] = extract(sent, self.rules)
+            if days := self.weekdays[si]:  # 周三公布 in a piece dated by 周四 (12月18日)
+                for m in WEEKDAY_WORD.finditer(sent):
+                    facts.dates.append(days[weekday_index(m.group(1))])
         return self._sent_facts[i]
 
     def sentence_coverage(self, text: str) -> dict[int, float]:
@@ -346,17 +359,28 @@ class Corpus:
         return self.idf.get(gram, self._idf_max)
 
     def best_clause(
-        self, clause: str, context: dict[int, float], *, numbers: bool = True
+        self,
+        clause: str,
+        context: dict[int, float],
+        *,
+        numbers: bool = True,
+        singles: bool = False,
+        family: str | None = None,
     ) -> SourceClause | None:
         """The source clause this claim clause restates (`clause_score`, best of those sharing a
         bigram). With `numbers=False` the match ignores numbers and dates and must cover 60% of the
-        rest."""
+        rest; with `singles`, only single clauses (a direction or an actor belongs to one); with
+        `family`, only clauses with a direction word of that family (directions.py)."""
         query = self.query(clause, numbers)
         if query is None:
             return None
         hits = Counter(i for g in bigrams(strip_directions(clause)) for i in self.cindex.get(g, ()))
         best, best_score = None, 0.6
         for i, _ in hits.most_common(60):
+            if singles and not self.clauses[i].single:
+                continue
+            if family and not any(d.family == family for d in self.clauses[i].dirs):
+                continue
             score = self.clause_score(query, self.clauses[i], context)
             if score is not None and score > best_score:
                 best, best_score = self.clauses[i], score
@@ -369,7 +393,9 @@ class Corpus:
         if len(grams) < (1 if numbers else 4):  # "LPR为" alone cannot tell 1年期 from 5年期
             return None
         total = sum(self.weight(g) for g in grams)
-        return Query(grams, total, numbers, _labels(facts), self._subjects(clause))
+        return Query(
+            grams, total, numbers, _labels(facts), self._subjects(clause), strip_directions(clause)
+        )
 
     def clause_score(self, q: Query, c: SourceClause, context: dict[int, float]) -> float | None:
         """How well source clause `c` matches a claim clause: bigram Dice and coverage weighted by
@@ -381,7 +407,7 @@ class Corpus:
         theirs = c.grams if q.numbers else c.context
         before = c.before(q.numbers)
         shared = q.grams & theirs
-        if self._contrast(q.grams, c, q.numbers):
+        if self._contrast(q, c):
             return None
         if q.labels and (other := _labels(c.facts)) and not q.labels & other:
             return None
@@ -398,20 +424,21 @@ class Corpus:
             + 0.5 * context.get(c.sent, 0.0)
         )
 
-    def _contrast(self, mine: set[str], c: SourceClause, numbers: bool) -> bool:
-        """A bigram of the claim that another clause of the same source sentence has, where this
-        clause has one that differs from it by one character (沪铜 against 沪铝, 进口 against 出口,
-        同比 against 环比): the sentence itself tells the two apart."""
-        theirs = c.grams if numbers else c.context
-        if any(a in mine and b in theirs and a not in theirs for a, b in _CONTRASTS):
+    def _contrast(self, q: Query, c: SourceClause) -> bool:
+        """The claim and this clause differ by one character between two shared ones (沪铜主 against
+        沪铝主, 月进口 against 月出口), and another clause of the same sentence has the claim's
+        word: the sentence itself tells the two apart. Also the listed pairs (同比/环比…)."""
+        theirs = c.grams if q.numbers else c.context
+        if any(a in q.grams and b in theirs and a not in theirs for a, b in _CONTRASTS):
             return True
         siblings = set().union(
-            *(
-                s.grams if numbers else s.context
-                for i in self.sent_clauses.get(c.sent, ())
-                if (s := self.clauses[i]) is not c
-            )
+            *(s.grams for i in self.sent_clauses.get(c.sent, ()) if (s := self.clauses[i]) is not c)
         )
-        missing = [a for a in (mine - theirs) & siblings if _CJK2.fullmatch(a)]
-        extra = [b for b in theirs - mine if _CJK2.fullmatch(b)]
-        return any((a[0] == b[0]) != (a[1] == b[1]) for a in missing for b in extra)
+        text = c.text
+        for m in re.finditer(r"(?=([\u4e00-\u9fff]{3}))", q.text):
+            tri = m.group(1)
+            if tri in text or not (tri[:2] in siblings or tri[1:] in siblings):
+                continue
+            if re.search(re.escape(tri[0]) + r"[\u4e00-\u9fff]" + re.escape(tri[2]), text):
+                return True
+        return False

@@ -111,14 +111,15 @@ def strip_directions(text: str) -> str:
 
 
 def direction_conflicts(body: str, corpus: Corpus) -> list[str]:
-    """Direction words of each claim clause against the source clause it restates."""
+    """Each direction word of a claim clause against the source clause that restates it and has a
+    word of the same family: "甲醇期货领跌" is compared with "甲醇期货逆势领涨", never with another
+    contract's "焦煤领跌"; a word the source itself uses in that place is never a contradiction."""
     out = []
     context = corpus.sentence_coverage(body)
     for clause in split_clauses(compact(normalize(body))):
-        mine = directions(clause)
-        src = corpus.best_clause(clause, context) if mine else None
-        for d in mine if src else []:
-            theirs = [t for t in src.dirs if t.family == d.family]
+        for d in directions(clause):
+            src = corpus.best_clause(clause, context, singles=True, family=d.family)
+            theirs = [t for t in src.dirs if t.family == d.family] if src else []
             if not theirs:
                 continue
             left, right = squash(clause[: d.start])[::-1][:4], squash(clause[d.end :])[:4]
@@ -132,11 +133,12 @@ def direction_conflicts(body: str, corpus: Corpus) -> list[str]:
 
             best = max(agree(t) for t in theirs)
             top = [t for t in theirs if agree(t) == best]
-            if all(t.polarity != d.polarity for t in top):
+            mine = _subject(clause, d)
+            if all(_as_seen(t, src.text, mine) != d.polarity for t in top):
                 out.append(
                     f"direction “{d.word}” contradicts the source’s “{top[0].word}”: {quote(src.text)}"
                 )
-    return out
+    return list(dict.fromkeys(out))
 
 
 def stance_conflict(claim: Claim, corpus: Corpus, rules: Rules) -> str | None:
@@ -158,3 +160,41 @@ def stance_conflict(claim: Claim, corpus: Corpus, rules: Rules) -> str | None:
     if seen and not mine & set(seen):
         return f"stance “{claim.stance}” on {claim.asset} contradicts the source: {quote(next(iter(seen.values())))}"
     return None
+
+
+def _subject(text: str, d: Direction) -> str:
+    """The words a direction word moves: back to the previous direction word or clause start."""
+    before = text[: d.start]
+    cut = max([m.end() for m in _DIRECTION.finditer(before)] + [0]) if _DIRECTION else 0
+    return before[cut:]
+
+
+def _as_seen(t: Direction, text: str, subject: str) -> int:
+    """A source direction's polarity as it applies to the claim's subject: "美元兑日元跌" is the
+    yen rising, so for a claim about 日元 alone its polarity turns over."""
+    theirs = _subject(text, t)
+    if "兑" in theirs and "兑" not in subject:
+        base, quote_ccy = theirs.split("兑")[0][-2:], theirs.split("兑")[-1][:2]
+        if quote_ccy in subject and base not in subject:
+            return -t.polarity
+    return t.polarity
+
+
+def breadth_conflicts(body: str, corpus: Corpus) -> list[str]:
+    """ "全线收涨" (everything moved one way) where the source sentence it restates says the moves
+    were mixed (涨跌互现, 分化) or moves both ways."""
+    text = compact(normalize(body))
+    if not any(d.family == "breadth" and d.polarity > 0 for d in directions(text)):
+        return []
+    cover = corpus.sentence_coverage(body)
+    sid = max(cover, key=lambda i: cover[i], default=None)
+    if sid is None or cover[sid] < 0.3:
+        return []
+    sent = corpus.sents[sid][1]
+    theirs = directions(compact(normalize(sent)))
+    mixed = [t for t in theirs if t.family == "breadth" and t.polarity < 0]
+    moves = {t.polarity for t in theirs if t.family == "move"}
+    if mixed or len(moves) > 1:
+        said = f"“{mixed[0].word}”" if mixed else "moves both ways"
+        return [f"“全线” where the source says {said}: {quote(sent)}"]
+    return []

@@ -62,16 +62,17 @@ def _detitled(text: str) -> str:
     return TITLE.sub("|", text)
 
 
-def names_in(text: str, *, strict: bool = False) -> set[str]:
+def names_in(text: str, *, strict: bool = False, parts: bool = False) -> set[str]:
     """Name-like spans of one text (compacted), by the patterns of the module docstring; `strict`
-    leaves out the words before a title, which are a name only most of the time (不及分析师预期)."""
+    leaves out the words before a title, which are a name only most of the time (不及分析师预期);
+    `parts` adds each part of a transliterated name (a source's 保罗·阿什沃斯 is later 阿什沃斯)."""
     text = compact(normalize(text))
     plain = _detitled(text)
     out: set[str] = set()
     for m in _DOT.finditer(plain):
-        parts = re.split(r"[·・]", m.group(0))
         out.add(m.group(0))
-        out.update(p for p in parts if len(p) >= 2)
+        if parts:
+            out.update(p for p in re.split(r"[·・]", m.group(0)) if len(p) >= 2)
     for m in _GLOSS.finditer(plain):
         out.add(m.group(1))
         if len(m.group(2)) >= 2:
@@ -85,7 +86,7 @@ def names_in(text: str, *, strict: bool = False) -> set[str]:
 
 @lru_cache(maxsize=4)
 def _learned(key: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(n for text in key for n in names_in(text))
+    return frozenset(n for text in key for n in names_in(text, parts=True))
 
 
 def learned(corpus: Corpus) -> frozenset[str]:
@@ -94,19 +95,29 @@ def learned(corpus: Corpus) -> frozenset[str]:
 
 
 def _key(name: str) -> str:
-    """What must appear where a name is compared: a transliterated name's last part (阿什沃斯)."""
-    return squash(re.split(r"[·・]", name)[-1])
+    """What must appear where a name is compared. A transliterated name is read off the text with
+    an unknown start and end (的詹姆斯·史密斯预计), so its key is the two characters either side of
+    the dot (姆斯史密); any other name is itself."""
+    parts = re.split(r"[·・]", name)
+    if len(parts) > 1:
+        return squash(parts[-2][-2:] + parts[-1][:2])
+    return squash(name)
 
 
 def claim_names(phrase: str, corpus: Corpus, rules: Rules, skip: set[str]) -> list[str]:
-    """The names in a claim's speaker phrase: alias entities, learned names, and name-like spans."""
+    """The names in a claim's speaker phrase: alias entities, learned names, and name-like spans
+    that no learned name covers."""
     found = {n for n in rules.entities_in(phrase) if n not in skip}
     low = squash(phrase)
-    for n in learned(corpus) | names_in(phrase):
-        if _key(n) and _key(n) in low and not rules.entities_in(n):
+    hits = {n for n in learned(corpus) if _key(n) and _key(n) in low and not rules.entities_in(n)}
+    for n in names_in(phrase):
+        if not rules.entities_in(n) and not any(
+            _key(m) in squash(n) or _key(n) in squash(m) for m in hits
+        ):
             found.add(n)
+    found |= hits
     # keep the longest: 保罗·阿什沃斯 over 阿什沃斯, 荷兰国际集团 over 国际集团
-    return sorted(n for n in found if not any(n != m and _key(n) in squash(m) for m in found))
+    return sorted(n for n in found if not any(n != m and squash(n) in squash(m) for m in found))
 
 
 def _named(name: str, phrase: str, rules: Rules | None) -> bool:
@@ -180,7 +191,7 @@ def actor_conflicts(body: str, corpus: Corpus, rules: Rules, skip: set[str]) -> 
     names = [n for n in claim_names(clause, corpus, rules, skip) if n in learned(corpus)]
     if not names:
         return []
-    src = corpus.best_clause(clause, corpus.sentence_coverage(body))
+    src = corpus.best_clause(clause, corpus.sentence_coverage(body), singles=True)
     if src is None:
         return []
     around = src.prefix[-30:] + "，" + src.text
