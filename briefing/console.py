@@ -107,7 +107,8 @@ class BriefingGroup(click.Group):
         except click.ClickException as e:
             hint = ""
             if isinstance(e, click.UsageError) and e.ctx is not None:
-                hint = f" (see '{' '.join(['briefing', *e.ctx.command_path.split()[1:]])} --help')"
+                sub = e.ctx.command_path[len(e.ctx.find_root().command_path) :].strip()
+                hint = f" (see '{' '.join(['briefing', *sub.split()])} --help')"
             say(("error:", "bold red"), f" {one_line(e.format_message())}{hint}")
             sys.exit(e.exit_code)
         except (click.Abort, KeyboardInterrupt):
