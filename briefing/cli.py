@@ -97,6 +97,11 @@ feeds_option = click.option(
     show_default=True,
     help="The feeds configuration.",
 )
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Ask the model even when the answer cache has this exact request.",
+)
 date_option = click.option(
     "--date",
     "day",
@@ -125,7 +130,7 @@ REPORT_CODES = (
         "briefing run --feeds feeds.yaml --out output",
         f"{COMMON_CODES}\n  3 no feed readable · 4 report exists · 5 not a report · 6 record problem\n"
         "  7 the configured LLM wrote nothing · 8 below a score threshold · 9 cannot write output\n"
-        "  141 stdout closed early (| head)",
+        "  10 publishing failed (the report stays written) · 141 stdout closed early (| head)",
     ),
 )
 @click.version_option(__version__, "-V", "--version", prog_name="briefing")
@@ -183,7 +188,8 @@ def _run_asyncio(coro: Any) -> Any:
         "briefing run --date 2025-12-12 --out output --force",
         f"{COMMON_CODES}\n  3 no feed readable · 4 DIR/DATE.md exists (use --force)\n"
         "  7 the configured LLM wrote none of the events (draft kept in DIR/drafts/)\n"
-        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)",
+        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)\n"
+        "  10 written, but a publish: target failed",
     )
 )
 @feeds_option
@@ -194,6 +200,7 @@ def _run_asyncio(coro: Any) -> Any:
 @click.option(
     "--force", is_flag=True, help="Replace an existing report (the old pair goes to .history/)."
 )
+@no_cache_option
 @click.option(
     "--min-grounding",
     type=float,
@@ -209,6 +216,7 @@ def run(
     day: datetime | None,
     out_dir: Path,
     force: bool,
+    no_cache: bool,
     min_grounding: float | None,
     status: RunStatus,
 ) -> None:
@@ -218,18 +226,24 @@ def run(
 
     from briefing.config import load_settings
     from briefing.errors import ConfigError
-    from briefing.pipeline import GroundingHeld, make_writer, run_async
     from briefing.secrets import redact_text
+    from briefing.write import preload
 
     if day:
         status.date = f"{day:%Y-%m-%d}"
     if min_grounding is not None and not 0 <= min_grounding <= 1:
         raise ConfigError(f"--min-grounding {min_grounding:g}: expected a share between 0 and 1")
     settings = load_settings(feeds_path)
+    if no_cache:
+        settings.llm.cache = False
+    preload(settings)  # the LLM stack imports in the background from here on
     status.date = f"{day or settings.today():%Y-%m-%d}"
     the_day = _check_day(day, settings)
-    writer = make_writer(settings)
-    status.writer = writer.name
+
+    from briefing.pipeline import GroundingHeld, run_async
+
+    writer_name = "llm" if settings.llm.configured else "offline"  # made at the write stage
+    status.writer = writer_name
 
     progress, on_feed = _feed_progress(settings)
 
@@ -240,12 +254,12 @@ def run(
                 progress.update(task.id, total=1, completed=1)
         if stage != "collect":
             what = (
-                f"{settings.report.top} events with the {writer.name} writer"
+                f"{settings.report.top} events with the {writer_name} writer"
                 if stage == "write"
                 else ""
             )
             progress.add_task(what, total=None, stage=stage)
-        if stage == "write" and writer.name == "offline":
+        if stage == "write" and writer_name == "offline":
             say(
                 ("offline writer:", "yellow"),
                 " no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
@@ -263,7 +277,6 @@ def run(
                     day=the_day,
                     out_dir=out_dir,
                     force=force,
-                    writer=writer,
                     on_feed=on_feed,
                     on_stage=on_stage,
                     on_warning=on_warning,
@@ -288,7 +301,9 @@ def run(
     table.add_row("items", str(summary.items))
     table.add_row("events", f"{summary.events} (top 3 written by the {summary.writer} writer)")
     if summary.calls:
-        table.add_row("LLM", f"{summary.calls} calls, {summary.tokens} tokens")
+        cached = f" ({summary.cached} from the answer cache)" if summary.cached else ""
+        cost = f", cost {summary.cost:.4f}" if summary.cost is not None else ""
+        table.add_row("LLM", f"{summary.calls} calls{cached}, {summary.tokens} tokens{cost}")
     for reason in summary.fallbacks:
         table.add_row("", styled(("offline fallback", "yellow"), f": {redact_text(reason)}"))
     if summary.grounding:
@@ -311,10 +326,28 @@ def run(
         )
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
+    if summary.cover:
+        table.add_row("cover", str(summary.cover))
     if summary.backup:
         table.add_row("previous", str(summary.backup))
+    for o in summary.published:
+        mark = ("✓", "green") if o.ok else ("✗", "red")
+        table.add_row("publish", styled(mark, f" {o.target}: {o.detail}"))
     err.print(table)
     out.print(str(summary.report))
+    if summary.published:
+        status.published = (
+            len(summary.published) - len(summary.publish_failed),
+            len(summary.published),
+        )
+    if summary.publish_failed:
+        from briefing.errors import PublishError
+
+        failed = summary.publish_failed
+        raise PublishError(
+            f"report written, but publishing failed for {len(failed)} of {len(summary.published)} "
+            f"targets: {failed[0].detail}"
+        )
 
 
 @main.command(
@@ -473,29 +506,37 @@ def _section(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     "--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产."
 )
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
+@no_cache_option
 @verbose_option
 @_fail_cleanly
-def rerun(report: Path, event: int, section: str, instruction: str | None, dry_run: bool) -> None:
+def rerun(
+    report: Path, event: int, section: str, instruction: str | None, dry_run: bool, no_cache: bool
+) -> None:
     """Regenerate one section of one event in place, from the run record's sources; other edits stay."""
     from briefing.pipeline import rerun as do_rerun
 
     result = do_rerun(
-        report, event=event, section=section, instruction=instruction, dry_run=dry_run
-    )  # type: ignore[arg-type]
+        report,
+        event=event,
+        section=section,  # type: ignore[arg-type]
+        instruction=instruction,
+        dry_run=dry_run,
+        use_cache=not no_cache,
+    )
+    by = f"the {result.writer} writer" + (f" (model {result.model})" if result.model else "")
     if result.writer == "offline" and instruction:
         say(
             ("offline writer:", "yellow"),
             " --instruction needs an LLM; the section was regenerated from the rules",
         )
     if dry_run:
+        say(f"event {event} {section}: written by {by}; dry run, nothing saved")
         out.print(result.diff or "(no change)", highlight=False)
         return
     if result.old == result.new:
         say(f"event {event} {section}: unchanged")
     else:
-        say(
-            f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}"
-        )
+        say(f"event {event} {section}: rewritten by {by}; previous version {result.backup}")
     out.print(str(result.report))
 
 
@@ -582,6 +623,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
     loaded = load_report(report, record=None)
     events = loaded.parsed.report.events
     top = loaded.record.top_events() if loaded.record else []
+    made = loaded.record.sections if loaded.record else []  # how each section was written
     if loaded.record_problem and not as_json:
         say((loaded.record_problem, "yellow"))
     if event is not None and event > len(events):
@@ -600,6 +642,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
                     "number": n,
                     **events[n - 1].model_dump(mode="json", exclude={"sources", "writer"}),
                     "items": [_item_json(i) for i in top[n - 1].items] if n <= len(top) else [],
+                    "notes": made[n - 1].notes if n <= len(made) else [],
                 }
                 for n in numbers
             ],
@@ -616,6 +659,7 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
 
     from briefing.render import section_text
 
+    made = loaded.record.sections if loaded.record else []
     for n in numbers:
         a = loaded.parsed.report.events[n - 1]
         body = (
@@ -632,4 +676,101 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
                     f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
                 )
             out.print(table)
+        if n <= len(made) and made[n - 1].notes:  # the writer's method: never in the post
+            out.print("\n".join(f"· {note}" for note in made[n - 1].notes), markup=False)
         out.rule()
+
+
+@main.command(
+    epilog=_epilog(
+        'briefing publish output/2025-12-12.md --site ../blog --webhook "$FEISHU_HOOK" --format feishu',
+        f"{REPORT_CODES}\n  10 a site or webhook failed (after retries; the token never shown)",
+    )
+)
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option(
+    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["hugo", "hexo", "jekyll"]),
+    default=None,
+    help="The site's engine (default: detected from its files).",
+)
+@click.option("--webhook", "webhooks", multiple=True, help="A chat webhook URL; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "feishu", "dingtalk", "wecom", "slack"]),
+    default="json",
+    show_default=True,
+    help="The webhook's message format.",
+)
+@click.option(
+    "--secret",
+    default=None,
+    envvar="BRIEFING_WEBHOOK_SECRET",
+    help="The bot's 加签 signing secret (Feishu, DingTalk); env BRIEFING_WEBHOOK_SECRET.",
+)
+@click.option("--link", default=None, help="The post's public URL for messages ({date}, {slug}).")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default="feeds.yaml",
+    show_default=True,
+    help="Read publish: settings (and, with no --site/--webhook, its targets) from here if it exists.",
+)
+@_fail_cleanly
+def publish(
+    report: Path,
+    sites: tuple[Path, ...],
+    engine: str | None,
+    webhooks: tuple[str, ...],
+    fmt: str,
+    secret: str | None,
+    link: str | None,
+    feeds_path: Path,
+) -> None:
+    """Put a report into static sites and send it to chat webhooks; exit 10 when a target fails."""
+    from briefing.config import PublishConfig, load_settings
+    from briefing.errors import ConfigError, PublishError
+    from briefing.publish import publish_configured, publish_report
+    from briefing.publish.sites import detect_engine
+    from briefing.secrets import redact_webhook, remember_secret, remember_webhook
+
+    settings = load_settings(feeds_path) if feeds_path.is_file() else None
+    config = settings.publish if settings else PublishConfig()
+    remember_secret(secret)
+    for url in webhooks:
+        remember_webhook(url)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--webhook {redact_webhook(url)}: not an http(s) URL")
+    if sites or webhooks:
+        engines = [engine or detect_engine(s) for s in sites]  # a bad --site fails before anything
+        outcomes = publish_report(
+            report,
+            config,
+            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
+            link=link,
+        )
+    elif settings and (config.sites or config.webhooks):
+        outcomes = publish_configured(report, settings)
+    else:
+        raise ConfigError(
+            "nothing to publish to: pass --site DIR or --webhook URL (or configure publish:)"
+        )
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.ok or len(failed) > 1:  # a single failure is the error line itself
+            mark = ("✓", "green") if o.ok else ("✗", "red")
+            err.print(styled(mark, f" {o.target}: {o.detail}"), soft_wrap=True)
+        if o.post:
+            click.echo(str(o.post))
+    if failed:
+        raise PublishError(
+            failed[0].detail
+            if len(failed) == 1
+            else f"{len(failed)} of {len(outcomes)} targets failed"
+        )

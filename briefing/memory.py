@@ -76,8 +76,12 @@ def _conflict(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def _repeat(a: frozenset[str], b: frozenset[str], shared: int) -> bool:
-    """The same headline again, give or take a tag or punctuation (Dice over features)."""
-    return 2 * shared >= REPEAT * (len(a) + len(b)) and not _conflict(a, b)
+    """The same headline again, give or take a tag or punctuation (Dice over features); or a
+    published title that is a clause of it (the offline writer titles an event with the clause
+    that carries the decisive fact and its figure)."""
+    if _conflict(a, b):
+        return False
+    return 2 * shared >= REPEAT * (len(a) + len(b)) or (len(b) >= NAMED and shared >= 0.9 * len(b))
 
 
 def _story(a: frozenset[str], b: frozenset[str], common: set[str]) -> float:

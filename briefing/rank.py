@@ -41,8 +41,12 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TITLE_NOISE = re.compile(r"[\W_]+")
 _SPEECH = re.compile(r"[：:]|称|表示|说|指出|强调|暗示|透露|警告|回应")
 _ANNOUNCE = re.compile(_SPEECH.pattern + "|宣布")  # a top story's speaker may announce it
+_REACTION = re.compile(
+    r"(预期|公布|发布|出炉|落地|宣布|决议|数据)后|应声|回应|押注|消化|reacts? to"
+)
 _BREAK = re.compile(r"[，。,.;；！!？?\s]")
 _ECHO = 0.1  # centroid cosine that, with a figure in both headlines, makes a follow-up
+_RETELL = 0.5  # centroid cosine at which a rest event retells a top one
 _FOLLOW_UP_HOURS = 24  # "the same day": a speaker's follow-up within this many hours
 
 
@@ -62,6 +66,22 @@ def _norm_link(link: str) -> str:
     return link.strip().split("#", 1)[0].rstrip("/")
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What scoring an event needs besides its members, read once per run."""
+
+    rules: Rules
+    settings: Settings
+    end: datetime  # the window's end: recency is measured from it
+    half_life: float  # hours
+    feed_topics: dict[str, str]  # feed name → its `topic:` hint
+
+    @classmethod
+    def of(cls, rules: Rules, settings: Settings, end: datetime) -> _Context:
+        topics = {f.name: f.topic for f in settings.feeds if f.topic}
+        return cls(rules, settings, end, settings.window_hours / 3, topics)
+
+
 @dataclass
 class _Candidate:
     event: Event
@@ -69,7 +89,6 @@ class _Candidate:
     centroid: dict[str, float]
     entities: frozenset[str]
     norm: float
-    text: str  # titles and summaries: what topics and kinds are read from
     economic: bool  # names an economic topic or kind
     sideline: bool  # names a non-economic topic (sport, obituary…): never a top story
 
@@ -88,7 +107,7 @@ def _cosine(a: _Candidate, b: _Candidate) -> float:
     small, big = (
         (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (b.centroid, a.centroid)
     )
-    return sum(w * big[f] for f, w in small.items() if f in big) / (a.norm * b.norm or 1.0)
+    return math.fsum(w * big[f] for f, w in small.items() if f in big) / (a.norm * b.norm or 1.0)
 
 
 def _title_of(docs: list[Doc]) -> str:
@@ -107,9 +126,11 @@ def _event_text(members: list[Doc]) -> str:
     )
 
 
-def _make_event(
-    members: list[Doc], rules: Rules, end: datetime, half_life: float, settings: Settings
-) -> _Candidate:
+def _make_event(members: list[Doc], ctx: _Context) -> _Candidate:
+    """Score one event: sources, feed weight, recency, its kind's priority, relevance and depth.
+
+    Its kind is classified here, once (titles first, then summaries too), and kept on the event."""
+    rules, settings = ctx.rules, ctx.settings
     members = sorted(members, key=lambda d: _item_key(d.item, d.weight, settings))
     by_source: dict[str, float] = {}
     for d in members:
@@ -117,13 +138,13 @@ def _make_event(
     times = [_aware(d.item.published, settings) for d in members if d.item.published is not None]
     recency = 0.0
     if times:
-        age_h = max(0.0, (end - max(times)).total_seconds() / 3600)
-        recency = 0.5 ** (age_h / half_life)
+        age_h = max(0.0, (ctx.end - max(times)).total_seconds() / 3600)
+        recency = 0.5 ** (age_h / ctx.half_life)
     text = _event_text(members)
     kind = rules.classify("\n".join(d.item.title for d in members[:_READ_ITEMS]))
     if kind is rules.kinds[-1]:
         kind = rules.classify(text)  # the titles alone name no kind: read the summaries too
-    hints = {_feed_topics(settings).get(d.item.source) for d in members} - {None}
+    hints = {ctx.feed_topics[d.item.source] for d in members if d.item.source in ctx.feed_topics}
     topics = [rules.topic(t) for t in sorted(rules.topics_in(text) | hints)]
     economic = kind is not rules.kinds[-1] or any(t.economic and t.weight > 0 for t in topics)
     relevance = max((t.weight for t in topics if t.economic), default=0.0)
@@ -162,14 +183,9 @@ def _make_event(
         centroid=dict(centroid),
         entities=frozenset(f for f in centroid if f.startswith("E:")),
         norm=math.sqrt(sum(v * v for v in centroid.values())),
-        text=text,
         economic=economic,
         sideline=any(not t.economic for t in topics),
     )
-
-
-def _feed_topics(settings: Settings) -> dict[str, str | None]:
-    return {f.name: f.topic for f in settings.feeds}
 
 
 def _item_key(item: Item, weight: float, settings: Settings) -> tuple:
@@ -177,31 +193,36 @@ def _item_key(item: Item, weight: float, settings: Settings) -> tuple:
     return (-weight, ts, item.source, item.title, item.link, item.guid, item.summary)
 
 
-def _choose(
-    cands: list[_Candidate], top: int, fallback_kind: str
-) -> tuple[list[_Candidate], list[_Candidate]]:
-    """Greedy picks by score discounted for redundancy with earlier picks (MMR); the rest by score.
+def _choose(cands: list[_Candidate], ctx: _Context) -> tuple[list[_Candidate], list[_Candidate]]:
+    """Greedy picks by score discounted for redundancy with earlier picks (MMR); each pick takes in
+    its follow-ups before the next is chosen; the rest keep their order (best first).
 
     A sideline story (sport, entertainment…) is never picked, however many sources tell it."""
-    pool = [c for c in cands if not c.sideline]  # already best first
+    fallback_kind = ctx.rules.kinds[-1].id
+    pool = list(cands)  # already best first
     chosen: list[_Candidate] = []
-    while pool and len(chosen) < top:
-        best_i, best_val, best_red = 0, -math.inf, 0.0
-        for k, c in enumerate(pool):
+    while len(chosen) < ctx.settings.report.top:
+        best: _Candidate | None = None
+        best_val, best_red = -math.inf, 0.0
+        for c in pool:
             if c.event.score <= best_val:
                 break  # a discount only lowers a score: nothing further down can win
+            if c.sideline:
+                continue
             red = max((_redundancy(c, p, fallback_kind) for p in chosen), default=0.0)
             val = c.event.score * (
                 1 - _DIVERSITY * max(0.0, red - _OVERLAP_FLOOR) / (1 - _OVERLAP_FLOOR)
             )
             if val > best_val:
-                best_i, best_val, best_red = k, val, red
-        pick = pool.pop(best_i)
+                best, best_val, best_red = c, val, red
+        if best is None:
+            break
+        pool.remove(best)
         if chosen:
-            pick.event.reasons["redundancy"] = round(best_red, 4)
+            best.event.reasons["redundancy"] = round(best_red, 4)
+        pick, pool = _absorb(best, pool, ctx)
         chosen.append(pick)
-    picked = {id(c) for c in chosen}
-    return chosen, [c for c in cands if id(c) not in picked]
+    return chosen, pool
 
 
 def _check_topics(settings: Settings, rules: Rules) -> None:
@@ -255,22 +276,21 @@ def rank(
         unique.append(it)
 
     docs = build_docs(unique, weights, rules)
-    half_life = settings.window_hours / 3
+    ctx = _Context.of(rules, settings, end)
     clusters = cluster(docs)
     texts = [_event_text([docs[i] for i in members]) for members in clusters]
     clusters = running_stories(clusters, docs, texts, rules)
     cands = []
     for members in clusters:
-        cand = _make_event([docs[i] for i in members], rules, end, half_life, settings)
+        cand = _make_event([docs[i] for i in members], ctx)
         if cand.sideline and not cand.economic:
             dropped["off_topic"] += len(members)
         else:
             cands.append(cand)
-    order = lambda c: (-c.event.score, _item_key(c.event.items[0], 0.0, settings), c.event.title)  # noqa: E731
-    cands.sort(key=order)
-    top, rest = _choose(cands, settings.report.top, rules.kinds[-1].id)
-    top, rest = follow_ups(top, rest, rules, settings, end, half_life)
-    rest.sort(key=order)
+    cands.sort(
+        key=lambda c: (-c.event.score, _item_key(c.event.items[0], 0.0, settings), c.event.title)
+    )
+    top, rest = _choose(cands, ctx)
     return RankResult(top=[c.event for c in top], rest=[c.event for c in rest], dropped=dropped)
 
 
@@ -307,61 +327,55 @@ def _latest(c: _Candidate) -> float:
     return max((d.item.published.timestamp() for d in c.members if d.item.published), default=0.0)
 
 
-def follow_ups(
-    top: list[_Candidate],
-    rest: list[_Candidate],
-    rules: Rules,
-    settings: Settings,
-    end: datetime,
-    half_life: float,
-) -> tuple[list[_Candidate], list[_Candidate]]:
-    """Follow-ups of a top story join it, so 一般事件 never retells one: the same speaker the same
-    day (潘功胜 on the cut he announced), or the same figure with a shared actor (降准0.5个百分点落地,
-    bond yields fall)."""
-    if not top or not rest:
-        return top, rest
-    said = [
-        _speakers(
-            [d.item.title + "\n" + d.item.summary[:_SUMMARY_CHARS] for d in t.members],
-            rules,
-            12,
-            _ANNOUNCE,
-        )
-        for t in top
-    ]
-    top_figures, top_latest = [_figures(t) for t in top], [_latest(t) for t in top]
-    anyone = frozenset().union(*said)
-    joined: dict[int, list[_Candidate]] = defaultdict(list)
+def _absorb(
+    t: _Candidate, pool: list[_Candidate], ctx: _Context
+) -> tuple[_Candidate, list[_Candidate]]:
+    """A top story takes in its follow-ups, so 一般事件 never retells it and no echo of it becomes
+    another top story: the same speaker the same day (潘功胜 on the cut he announced), the same
+    figure with a shared actor or wording (降准0.5个百分点落地, bond yields fall), a reaction to it
+    (CPI超预期后降息押注降温), or the same story in other words (a centroid cosine of `_RETELL`)."""
+    rules = ctx.rules
+    said = _speakers(
+        [d.item.title + "\n" + d.item.summary[:_SUMMARY_CHARS] for d in t.members],
+        rules,
+        12,
+        _ANNOUNCE,
+    )
+    said_e = {f"E:{name}" for name in said}
+    figures, latest = _figures(t), _latest(t)
+    themes = rules.kind_words("\n".join(d.item.title for d in t.members[:_READ_ITEMS]))
+    joined: list[_Candidate] = []
     keep: list[_Candidate] = []
-    for r in rest:
-        figures, latest = _figures(r), _latest(r)
-        speakers: set[str] = set()
-        if anyone and r.entities & {f"E:{name}" for name in anyone}:  # cheap test first
-            speakers = _speakers([d.item.title for d in r.members], rules, 2, _SPEECH)
-        best: tuple[int, int] | None = None
-        for k, t in enumerate(top):
-            same_day = abs(top_latest[k] - latest) <= _FOLLOW_UP_HOURS * 3600
-            votes = 0
-            if speakers & said[k] and same_day:
-                votes += 1
-            if figures & top_figures[k] and (r.entities & t.entities or _cosine(r, t) >= _ECHO):
-                votes += 1
-            if votes and (best is None or votes > best[0]):
-                best = (votes, k)
-        if best is None:
-            keep.append(r)
-        else:
-            joined[best[1]].append(r)
-    out = []
-    for k, t in enumerate(top):
-        if not joined[k]:
-            out.append(t)
-            continue
-        members = t.members + [d for r in joined[k] for d in r.members]
-        merged = _make_event(members, rules, end, half_life, settings)
-        merged.event.kind = t.event.kind  # the story's kind is the top story's, not its echoes'
-        merged.event.reasons["follow_ups"] = float(len(joined[k]))
-        if "redundancy" in t.event.reasons:
-            merged.event.reasons["redundancy"] = t.event.reasons["redundancy"]
-        out.append(merged)
-    return out, keep
+    for r in pool:
+        cos = _cosine(r, t)
+        titles = [d.item.title for d in r.members]
+        same_day = abs(latest - _latest(r)) <= _FOLLOW_UP_HOURS * 3600
+        leads = {d.lead for d in r.members if d.lead}
+        other_actor = bool(leads) and not leads & t.entities  # 欧洲央行降息25个基点 after the Fed's
+        follows = (
+            not other_actor
+            and (
+                cos >= _RETELL
+                or (_figures(r) & figures and (r.entities & t.entities or cos >= _ECHO))
+            )
+            or (  # a reaction names the story's theme, whoever reacts (CPI超预期后…美联储…)
+                cos >= _ECHO / 2
+                and any(_REACTION.search(x) for x in titles)
+                and bool(rules.kind_words("\n".join(titles)) & themes)
+            )
+            or (
+                same_day
+                and bool(r.entities & said_e)
+                and bool(_speakers(titles, rules, 2, _SPEECH) & said)
+            )
+        )
+        (joined if follows else keep).append(r)
+    if not joined:
+        return t, pool
+    merged = _make_event(t.members + [d for r in joined for d in r.members], ctx)
+    merged.event.kind = t.event.kind  # the story's kind and title are its own, not its echoes'
+    merged.event.title = t.event.title
+    merged.event.reasons["follow_ups"] = float(len(joined))
+    if "redundancy" in t.event.reasons:
+        merged.event.reasons["redundancy"] = t.event.reasons["redundancy"]
+    return merged, keep

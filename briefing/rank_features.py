@@ -109,11 +109,15 @@ def _lexical(text: str) -> set[str]:
 
 
 def _raw_features(
-    item: Item, mentions_of: Callable[[str], list[tuple[str, str]]], ubiquitous: frozenset[str]
+    item: Item,
+    mentions_of: Callable[[str], list[tuple[str, str]]],
+    ubiquitous: frozenset[str],
+    not_actors: frozenset[str],
 ) -> tuple[dict[str, float], str | None, frozenset[str]]:
     """Feature → weight before IDF (title features 1, summary-only ones half; entities and numbers
     boosted), and the headline's lead entity: the first it names, usually who acts. An ubiquitous
-    entity (中国, 美国) is a plain word `U:中国`: it neither counts as shared nor leads."""
+    entity (中国, 美国) is a plain word `U:中国`: it neither counts as shared nor leads; a theme
+    (降息, 原油) counts but does not lead."""
     feats: dict[str, float] = {}
     lead: str | None = None
     figures: frozenset[str] = frozenset()
@@ -130,7 +134,7 @@ def _raw_features(
         common = {f"U:{name}" for name, _ in mentions if name in ubiquitous}
         numbers = _numbers(lower)
         if w == 1.0:
-            lead = next((f"E:{n}" for n, _ in mentions if n not in ubiquitous), None)
+            lead = next((f"E:{n}" for n, _ in mentions if n not in not_actors), None)
             figures = frozenset(f for f in numbers if f[0] == "N")
         words = lower
         for _, written in mentions:  # Bank of Japan is one entity, not the words bank and japan
@@ -236,8 +240,8 @@ def _classes(concepts: dict[str, float]) -> dict[str, frozenset[str]]:
 def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> list[Doc]:
     """One feature vector per item, IDF-weighted over this batch, with its index keys."""
     mentions_of = lru_cache(maxsize=4096)(rules.entity_mentions)  # syndicated copies repeat text
-    ubiquitous = frozenset(rules.ubiquitous)
-    parsed = [_raw_features(it, mentions_of, ubiquitous) for it in items]
+    ubiquitous, subjects = frozenset(rules.ubiquitous), frozenset(rules.subjects)
+    parsed = [_raw_features(it, mentions_of, ubiquitous, ubiquitous | subjects) for it in items]
     raws = [raw for raw, _, _ in parsed]
     df: dict[str, int] = defaultdict(int)
     for raw in raws:

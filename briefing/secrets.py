@@ -26,6 +26,42 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+# path segments after these carry the token: Feishu/Lark .../bot/v2/hook/<token>,
+# Slack /services/T…/B…/<token>, Discord /api/webhooks/<id>/<token>, WeCom/DingTalk keep it in the query
+_TOKEN_AFTER = {"hook", "hooks", "services", "webhook", "webhooks"}
+_TOKENISH = re.compile(r"^(?=.*\d)[A-Za-z0-9_\-]{20,}$")
+
+
+def _path_tokens(path: str) -> list[int]:
+    """Indexes of the path segments that carry a token."""
+    segments, found, after = path.split("/"), [], False
+    for k, seg in enumerate(segments):
+        if after and seg or _TOKENISH.match(seg):
+            found.append(k)
+        after = after or seg.lower() in _TOKEN_AFTER
+    return found
+
+
+def redact_webhook(url: str) -> str:
+    """A webhook URL fit to show: redact_url, plus the tokens webhook services put in the path."""
+    parts = urlsplit(redact_url(url))
+    segments = parts.path.split("/")
+    for k in _path_tokens(parts.path):
+        segments[k] = "***"
+    return urlunsplit(parts._replace(path="/".join(segments)))
+
+
+def remember_webhook(url: str) -> None:
+    """Every token a webhook URL carries (path and query) is masked by redact_text from now on."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return
+    segments = path.split("/")
+    for secret in [segments[k] for k in _path_tokens(path)] + url_secrets(url):
+        remember_secret(secret)
+
+
 # brackets end a URL here ("[link=https://x]…" in a feed title); a bracketed IPv6 host holds no secret
 _URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`\[\]，。；、（）]+""")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")

@@ -3,7 +3,8 @@
     briefing: date=2025-12-12 report=output/2025-12-12.md writer=offline events=3 grounding=0.97 exit=0
 
 Always the same keys in the same order, `-` for what the run never got to, `report=held` when the
-grounding gate kept the draft back (`draft=` then names it), values without spaces, so
+grounding gate kept the draft back (`draft=` then names it), `published=1/2` when publish: targets
+are configured (how many of them took the report), values without spaces, so
 `grep -E '^briefing: .* exit=[^0]'` finds every failed morning.
 """
 
@@ -26,6 +27,7 @@ class RunStatus:
     events: int | None = None
     grounding: float | None = None
     draft: Path | None = None
+    published: tuple[int, int] | None = None  # (targets that worked, targets) when publish: is set
 
     def line(self, exit_code: int) -> str:
         """`briefing: key=value …` in a fixed order; spaces inside a value become `_`."""
@@ -38,5 +40,7 @@ class RunStatus:
         }
         if self.draft is not None:
             fields["draft"] = str(self.draft)
+        if self.published is not None:
+            fields["published"] = "{}/{}".format(*self.published)
         fields["exit"] = str(exit_code)
         return "briefing: " + " ".join(f"{k}={_SPACE.sub('_', v)}" for k, v in fields.items())

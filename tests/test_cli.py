@@ -225,7 +225,9 @@ def test_run_through_an_openai_compatible_server_that_misbehaves_first(
     record_text = (tmp_path / "out" / f"{DAY}.record.json").read_text(encoding="utf-8")
     record = json.loads(record_text)
     assert key not in record_text
-    assert len(record["calls"]) == 4 and all(c["prompt_sha256"] for c in record["calls"])
+    purposes = sorted(c["purpose"].split("「")[0] for c in record["calls"])
+    assert purposes == ["event", "event", "event", "headline", "translate 一般事件"]
+    assert all(c["prompt_sha256"] for c in record["calls"])
     assert all(s["writer"] == "llm" and s["raw"] for s in record["sections"])
     assert "LLM" in err and "tokens" in err
 

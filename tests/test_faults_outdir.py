@@ -68,5 +68,6 @@ def test_a_writable_out_folder_is_left_as_it_was_by_the_check(servers, tmp_path:
     feeds, llm, config = servers
     code, _, err = _run(config, tmp_path / "out")
     assert code == 0, err
-    assert len(feeds.hits) == 6 and len(llm.requests) == 4
+    # 3 events, the headline and the 一般事件 translation, in one round
+    assert len(feeds.hits) == 6 and len(llm.requests) == 5
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".briefing")) == []

@@ -765,3 +765,30 @@ def test_a_speakers_follow_up_the_same_day_joins_the_top_story() -> None:
     assert [keys_of(e) for e in result.top] == [["rrr-1", "rrr-2", "pan"]]
     assert result.top[0].reasons["follow_ups"] == 1
     assert sorted(keys_of(e)[0] for e in result.rest) == ["pan-old", "tsmc"]
+
+
+def test_a_market_reaction_joins_the_top_story_it_reacts_to() -> None:
+    items = [
+        item("cpi-1", "新华社", "美国2月CPI同比上涨3.1%超预期 核心CPI同比上涨3.4%", when=at(21, day=11)),
+        item("cpi-2", "财联社", "美国2月CPI同比上涨3.1% 通胀反弹超预期", when=at(21, 5, day=11)),
+        item("react", "第一财经", "CPI超预期后降息押注降温 交易员预计美联储按兵不动", when=at(22, day=11)),
+        item("ecb", "财新", "欧洲央行宣布降息25个基点", when=at(21, day=11)),
+    ]  # fmt: skip
+    result = rank(items, settings(report=ReportConfig(top=1)), day=DAY)
+    assert [keys_of(e) for e in result.top] == [["cpi-1", "cpi-2", "react"]]
+    assert result.top[0].title == "美国2月CPI同比上涨3.1%超预期 核心CPI同比上涨3.4%"
+    assert [keys_of(e) for e in result.rest] == [["ecb"]]
+
+
+def test_two_conflicts_without_a_common_party_stay_apart() -> None:
+    items = [
+        item("ir-1", "新华社", "伊朗称将封锁霍尔木兹海峡", when=at(8)),
+        item("ir-2", "财联社", "美军空袭伊朗沿岸导弹阵地", when=at(12)),
+        item("ua-1", "第一财经", "俄罗斯对乌克兰能源设施发动大规模空袭", when=at(9)),
+        item("ua-2", "财新", "乌克兰称击落数十架无人机", when=at(10)),
+    ]
+    result = rank(items, settings(), day=DAY)
+    assert sorted(sorted(keys_of(e)) for e in events_of(result)) == [
+        ["ir-1", "ir-2"],
+        ["ua-1", "ua-2"],
+    ]

@@ -4,6 +4,8 @@ written as 社融's 8.5%)."""
 
 from __future__ import annotations
 
+import re
+
 from briefing.grounding.corpus import Corpus, SourceClause, number_windows, subject_features
 from briefing.grounding.dates import date_ok, date_pool
 from briefing.grounding.facts import LABELS, Facts, extract
@@ -119,6 +121,44 @@ def slot_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str, s
                     f"number {quote(q.text)}: the sources give {quote(rival.quantity.text)} for this: "
                     f"{quote(corpus.sents[rival.sent][1])}; their {quote(stated.quantity.text)} is about "
                     f"something else: {quote(corpus.sents[stated.sent][1])}",
+                )
+            )
+    return out
+
+
+_FROM = re.compile(r"(?:从|由)(?P<qual>[^，；。：\d]{0,8}?)$")
+_TO = re.compile(r"^[^，；。：]{0,8}?至")
+
+
+def before_value_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str, str, str]]:
+    """A "from" figure given as the current one: the source says 概率从一周前的22%升至26% and the
+    claim says 概率为22%. Not when the claim says "from" too, names the qualifier (一周前, 9月),
+    or states the figure it rose or fell to."""
+    text = compact(normalize(body))
+    mine = [q for q in extract(text, rules).quantities if q.unit]
+    cover = corpus.sentence_coverage(text)
+    sid = max(cover, key=lambda i: cover[i], default=None)
+    if not mine or sid is None or cover[sid] < 0.5:
+        return []
+    sent = compact(normalize(corpus.sents[sid][1]))
+    theirs = extract(sent, rules).quantities
+    out = []
+    for k, s in enumerate(theirs):
+        frm = _FROM.search(sent[: s.start])
+        if not frm or not _TO.match(sent[s.end :]) or k + 1 >= len(theirs):
+            continue
+        after, qual = theirs[k + 1], frm.group("qual").replace("的", "")
+        for q in mine:
+            if not number_ok(q, [s], set()) or any(number_ok(m, [after], set()) for m in mine):
+                continue
+            if _FROM.search(text[: q.start]) or (qual and qual in text):
+                continue
+            out.append(
+                (
+                    "number",
+                    q.text,
+                    f"number {quote(q.text)} is where it stood before ({qual or 'from'}); the source's "
+                    f"figure now is {quote(after.text)}: {quote(corpus.sents[sid][1])}",
                 )
             )
     return out

@@ -28,7 +28,9 @@ _EXPECTED = re.compile(r"预期|预测|预估|此前|市场|共识")
 _PERCENT = Quantity("%", Decimal(0), Decimal(0), "%", 0, 0)
 
 
-def _value(side: str, shared: set[str], corpus: Corpus, rules: Rules) -> tuple[Decimal, Slot] | None:
+def _value(
+    side: str, shared: set[str], corpus: Corpus, rules: Rules
+) -> tuple[Decimal, Slot] | None:
     """The source percentage one side of a comparison names, signed; None unless one is best."""
     feats = subject_features(_RATE.sub("", side), rules) - shared
     if not feats:

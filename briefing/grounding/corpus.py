@@ -8,9 +8,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
-from briefing.grounding.dates import date_keys
+from briefing.grounding.dates import WEEKDAY_WORD, date_keys, weekday_dates, weekday_index
 from briefing.grounding.directions import Direction, directions, mask_directions, strip_directions
 from briefing.grounding.facts import LABELS, Facts, extract
 from briefing.grounding.numbers import Quantity
@@ -257,6 +258,10 @@ class Corpus:
         self.idf = {g: math.log(1 + singles / (1 + n)) for g, n in df.items()}
         self._idf_max = math.log(1 + singles / 2)  # a bigram no clause has: as rare as any
         self.all_quantities = [q for f in self.facts for q in f.quantities]
+        year = max([d.year for f in self.facts for d in f.dates if d.year] or [date.today().year])
+        self.weekdays = [weekday_dates(compact(normalize(s.text)), year) for s in sources]
+        for f, days in zip(self.facts, self.weekdays, strict=True):
+            f.dates += list(days.values()) if days else []
         self._slots: dict[str, list[Slot]] | None = None
         self._ordinals: list[tuple[Quantity, str, str]] | None = None
 
@@ -294,7 +299,11 @@ class Corpus:
     def sentence_facts(self, i: int) -> Facts:
         """The facts of sentence i (extracted when first asked)."""
         if i not in self._sent_facts:
-            self._sent_facts[i] = extract(self.sents[i][1], self.rules)
+            si, sent, _ = self.sents[i]
+            facts = self._sent_facts[i] = extract(sent, self.rules)
+            if days := self.weekdays[si]:  # 周三公布 in a piece dated by 周四 (12月18日)
+                for m in WEEKDAY_WORD.finditer(sent):
+                    facts.dates.append(days[weekday_index(m.group(1))])
         return self._sent_facts[i]
 
     def sentence_coverage(self, text: str) -> dict[int, float]:

@@ -181,7 +181,7 @@ def _as_seen(t: Direction, text: str, subject: str) -> int:
 
 
 def breadth_conflicts(body: str, corpus: Corpus) -> list[str]:
-    """"全线收涨" (everything moved one way) where the source sentence it restates says the moves
+    """ "全线收涨" (everything moved one way) where the source sentence it restates says the moves
     were mixed (涨跌互现, 分化) or moves both ways."""
     text = compact(normalize(body))
     if not any(d.family == "breadth" and d.polarity > 0 for d in directions(text)):

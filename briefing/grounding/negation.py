@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from briefing.grounding.corpus import Corpus
+from briefing.grounding.speakers import SAYS
 from briefing.grounding.text import compact, normalize, quote
 
 _NEGATORS = (
@@ -52,9 +53,10 @@ def _denied(text: str, head: str, negs: list[tuple[int, int, str]]) -> tuple[boo
 def negation_conflicts(body: str, corpus: Corpus) -> list[str]:
     """Heads the claim denies and its source sentence affirms, or the other way round."""
     text = compact(normalize(body))
-    cover = corpus.sentence_coverage(body)
+    said = SAYS.search(text)  # what was said is matched, not who said it (often a sentence earlier)
+    cover = corpus.sentence_coverage(text[said.end() :] if said else text)
     ranked = sorted(cover, key=lambda i: -cover[i])[:2]
-    sents = [corpus.sents[i][1] for i in ranked if cover[i] >= 0.5]
+    sents = [corpus.sents[i][1] for i in ranked if cover[i] >= 0.4]
     if not sents:
         return []
     src = compact(normalize("".join(sents)))

@@ -159,8 +159,20 @@ class Quantity:
         return a == b and ("/" in self.unit) != ("/" in other.unit)  # 美元/吨 ≈ 每吨…美元
 
 
+_RATIO = re.compile(r"(?<![\d.])(\d{1,3})\s*票?\s*(?:比|对)\s*(\d{1,3})(?![\d.])\s*票?")
+
+
 def find_quantities(text: str) -> list[Quantity]:
+    """Every amount of a text (ranks and idioms aside), with its unit and magnitude; a vote or score
+    ("5比4", "5票对4票") is one quantity, so its parts are never taken for counts."""
     out: list[Quantity] = []
+    for m in _RATIO.finditer(text):
+        value = Decimal(m.group(1)) * 1000 + Decimal(m.group(2))
+        out.append(Quantity(m.group(0).strip(), value, value, "比", m.start(), m.end()))
+    if out:
+        text = "".join(
+            "\u2588" if any(q.start <= i < q.end for q in out) else ch for i, ch in enumerate(text)
+        )
     for m in _QTY.finditer(text):
         num, mag_word, unit_word, pre = (
             m.group("num"),
@@ -208,6 +220,7 @@ def find_quantities(text: str) -> list[Quantity]:
                 approx,
             )
         )
+    out.sort(key=lambda q: q.start)
     for a, b in zip(
         out, out[1:], strict=False
     ):  # 5%-8%, 1至2万亿元: the first end borrows from the second
