@@ -56,7 +56,7 @@ stages["end"] = time.time()
 print(json.dumps(stages))
 """
 
-IMPORT_ONLY = "import time; t = time.time(); import briefing.llm_writer; print(time.time() - t)"
+IMPORT_ONLY = "import time; t = time.time(); import briefing.llm_wire; print(time.time() - t)"
 
 
 class SlowFeeds:

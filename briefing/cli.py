@@ -1,18 +1,13 @@
 """The `briefing` command: each subcommand parses flags, calls the pipeline, prints.
 
 Expected failures (BriefingError) print one line on stderr and exit with their code; see errors.py
-for the tree and the codes (2 bad flag or config … 9 cannot write, 130 Ctrl-C, 141 closed pipe).
-Text from feeds, models and files is never read as rich markup: both consoles have markup and
-emoji codes off, and our own colours are Text objects. Every stderr line and log record passes
-through secrets.redact_text. `briefing --help` imports click only; rich, pydantic and the
-pipeline load when a command runs.
+for the tree and the codes (2 bad flag or config … 9 cannot write, 130 Ctrl-C, 141 closed pipe)
+and console.py for how text is printed (no markup, no control characters, no secrets).
+`briefing --help` imports click only; rich, pydantic and the pipeline load when a command runs.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
@@ -22,14 +17,22 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from briefing import __version__
-from briefing.errors import BROKEN_PIPE, INTERRUPTED, BriefingError
+from briefing.console import (
+    BriefingGroup,
+    echo_json,
+    err,
+    log,
+    out,
+    printable,
+    say,
+    styled,
+    verbose_option,
+)
+from briefing.console import fail_cleanly as _fail_cleanly
+from briefing.errors import INTERRUPTED
 
 if TYPE_CHECKING:
-    import logging
-
-    from rich.console import Console
     from rich.progress import Progress
-    from rich.text import Text
 
     from briefing.config import Settings
     from briefing.models import FeedStatus
@@ -46,122 +49,6 @@ SECTION_NAMES = {
     "影响": "impact",
     "投资启示": "takeaway",
 }
-
-
-_CONTROL = None
-
-
-def printable(text: str) -> str:
-    """No terminal control sequence from a feed, a config or a model: C0 (bar tab and newline),
-    DEL and C1 characters go, so ESC[2J or an OSC 8 link can never reach the terminal."""
-    global _CONTROL
-    if _CONTROL is None:
-        import re
-
-        _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-    return _CONTROL.sub("", text)
-
-
-class _LazyConsole:
-    """A rich Console made on first use, so that `--help` never imports rich."""
-
-    def __init__(self, stderr: bool) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            class _Console(Console):
-                def render_str(self, text: str, **kwargs: Any) -> Any:  # every str printed
-                    return super().render_str(printable(text), **kwargs)
-
-                def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
-                    self.quiet = True
-                    _quiet_broken_pipe()
-
-            self._console = _Console(
-                stderr=self._stderr, highlight=False, markup=False, emoji=False
-            )
-        return getattr(self._console, name)
-
-
-err: Any = _LazyConsole(stderr=True)
-out: Any = _LazyConsole(stderr=False)
-
-
-def styled(*parts: str | tuple[str, str]) -> Text:
-    """A line whose styles are ours and whose text is shown as is: ("label", "style") or plain str."""
-    from rich.text import Text
-
-    return Text.assemble(
-        *(printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts)
-    )
-
-
-def say(*parts: str | tuple[str, str]) -> None:
-    """One line on stderr, secrets redacted, nothing read as markup."""
-    from briefing.secrets import redact_text
-
-    err.print(
-        styled(
-            *(redact_text(p) if isinstance(p, str) else (redact_text(p[0]), p[1]) for p in parts)
-        ),
-        soft_wrap=True,
-    )
-
-
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
-
-
-class BriefingGroup(click.Group):
-    """Usage errors on one line (exit 2), Ctrl-C as 130, a closed stdout pipe quietly as 141."""
-
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
-        try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
-        except click.ClickException as e:
-            hint = ""
-            if isinstance(e, click.UsageError) and e.ctx is not None:
-                hint = f" (see '{' '.join(['briefing', *e.ctx.command_path.split()[1:]])} --help')"
-            say(("error:", "bold red"), f" {_one_line(e.format_message())}{hint}")
-            sys.exit(e.exit_code)
-        except (click.Abort, KeyboardInterrupt):
-            say(("interrupted", "yellow"), ": stopped; no file was half-written")
-            sys.exit(INTERRUPTED)
-        except OSError as e:
-            if e.errno != errno.EPIPE:
-                raise
-            _quiet_broken_pipe()
-        sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def _quiet_broken_pipe() -> None:
-    """The reader went away (`| head`): stop without a traceback or a flush error at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    sys.exit(BROKEN_PIPE)
-
-
-def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except BriefingError as e:
-            say(("error:", "bold red"), f" {_one_line(e)}")
-            sys.exit(e.exit_code)
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-
-    return wrapper
 
 
 def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -187,64 +74,6 @@ def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.print(status.line(code), markup=False, highlight=False, soft_wrap=True)
 
     return wrapper
-
-
-class _RedactSecrets:
-    """A logging filter on the handler, so it sees httpx/httpcore/openai records too: no key, no
-    credential in a URL. (Any object with `filter` will do; no logging import at start-up.)"""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from briefing.secrets import redact_text
-
-        record.msg = printable(redact_text(record.getMessage()))
-        record.args = None
-        return True
-
-
-def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> None:
-    root = ctx.find_root()
-    if root.meta.get("briefing.logging") and not verbose:
-        return
-    root.meta["briefing.logging"] = True
-    import logging
-
-    handler: logging.Handler
-    if err.is_terminal:
-        from rich.logging import RichHandler
-
-        handler = RichHandler(console=err, show_path=False, markup=False)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-    else:  # cron and pipes: one whole line per record, never wrapped to a terminal width
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactSecrets())
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True
-    )
-    for noisy in ("httpx", "httpcore", "openai", "httpx2"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
-
-
-verbose_option = click.option(
-    "-v",
-    "--verbose",
-    is_flag=True,
-    expose_value=False,
-    callback=_set_verbose,
-    help="Log each step on stderr (also after the subcommand).",
-)
-
-
-def _echo_json(payload: Any) -> None:
-    import json
-
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-
-
-def _log(name: str) -> logging.Logger:
-    import logging
-
-    return logging.getLogger(name)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -338,7 +167,7 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
         progress.update(
             task, advance=1, description=printable(redact_text(f"{mark} {status.feed}"))
         )
-        _log("briefing.collect").info(
+        log("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
             status.feed,
@@ -419,7 +248,7 @@ def run(
     progress, on_feed = _feed_progress(settings)
 
     def on_stage(stage: str) -> None:
-        _log("briefing").info("stage: %s", stage)
+        log("briefing").info("stage: %s", stage)
         for task in progress.tasks:
             if task.total is None:
                 progress.update(task.id, total=1, completed=1)
@@ -560,7 +389,7 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
             "items": [i.model_dump(mode="json") for i in items],
             "errors": [e.model_dump(mode="json") for e in result.errors],
         }
-        _echo_json(payload)
+        echo_json(payload)
     else:
         table = Table(title=f"{len(items)} items", title_justify="left")
         for col in ("published", "source", "title"):
@@ -625,7 +454,7 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                 for e in events
             ]
         }
-        _echo_json(payload)
+        echo_json(payload)
         return
     table = Table(title=f"{len(events)} events (dropped: {ranked.dropped})", title_justify="left")
     for col in ("#", "score", "sources", "kind", "title", "why"):
@@ -734,10 +563,24 @@ def rerun(
     default=None,
     help="Exit non-zero when the score is below this (0–1).",
 )
+@click.option("--flagged", is_flag=True, help="Show only unsupported and contradicted claims.")
+@click.option(
+    "--html",
+    "html_page",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write a self-contained review page: verdicts, reasons, source passages.",
+)
 @verbose_option
 @_fail_cleanly
 def eval_(
-    report: Path, sources: tuple[Path, ...], as_json: bool, judge: bool, min_score: float | None
+    report: Path,
+    sources: tuple[Path, ...],
+    as_json: bool,
+    judge: bool,
+    min_score: float | None,
+    flagged: bool,
+    html_page: Path | None,
 ) -> None:
     """Check the report's claims (numbers, dates, entities) against its sources."""
     from rich.table import Table
@@ -753,20 +596,38 @@ def eval_(
     result = check(text, docs, judge=the_judge)
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
+    if html_page is not None:
+        from briefing.grounding.html import review_page
+        from briefing.render import write_atomic
+
+        write_atomic(html_page, review_page(text, result, name=report.name))
+        say(f"review page: {html_page}")
+    shown = [c for c in result.claims if not flagged or c.verdict != "supported"]
     if as_json:
-        _echo_json(result.contract_dict())
+        data = result.contract_dict()
+        keep = {id(c) for c in shown}
+        data["claims"] = [
+            d for d, c in zip(data["claims"], result.claims, strict=True) if id(c) in keep
+        ]
+        echo_json(data)
+    elif flagged and not shown:
+        out.print(styled(f"score {result.score:.2f}: no flagged claims"))
     else:
+        unchecked = len(result.claims) - result.checked
         table = Table(
-            title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
+            title=f"score {result.score:.2f} ({result.checked} checkable claims, "
+            f"{unchecked} opinions unchecked{'; flagged only' if flagged else ''})",
+            title_justify="left",
         )
         for col in ("verdict", "claim", "reasons"):
             table.add_column(col)
         colour = {"supported": "green", "unsupported": "yellow", "contradicted": "red"}
         order = {"contradicted": 0, "unsupported": 1, "supported": 2}
         for c in sorted(
-            result.claims, key=lambda c: order[c.verdict]
-        ):  # problems first, report order within
-            table.add_row(styled((c.verdict, colour[c.verdict])), c.text, "\n".join(c.reasons))
+            shown, key=lambda c: (order[c.verdict], not c.checked)
+        ):  # problems first, unchecked last, report order within
+            verdict = (c.verdict, colour[c.verdict]) if c.checked else ("unchecked", "dim")
+            table.add_row(styled(verdict), styled(c.text), styled("\n".join(c.reasons)))
         out.print(table)
     if min_score is not None and result.score < min_score:
         raise EvalThresholdError(f"score {result.score:.2f} is below --min-score {min_score:.2f}")
@@ -819,7 +680,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
             ],
             "general": r.general,
         }
-        _echo_json(payload)
+        echo_json(payload)
         return
     _show_events(loaded, numbers, top)
 

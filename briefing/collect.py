@@ -165,19 +165,21 @@ class _Run:
     ) -> tuple[Parsed, bool]:
         signature = self._signature(feed)
         cached = self.cache.load(url, feed.name, signature)
-        body = await fetch(
+        get = partial(
+            fetch,
             client,
             url,
             timeout=self._timeout(feed),
             retries=self.settings.collect.retries,
             max_bytes=self._max_bytes,
-            conditional=cached.conditional if cached else {},
             gates=self.gates,
         )
+        body = await get(conditional=cached.conditional if cached else {})
         if body.not_modified:
-            if cached is None:
-                raise FeedFailure("HTTP 304 without a cached copy")
-            return cached.parsed, True
+            reused = cached.parsed() if cached else None
+            if reused is not None:
+                return reused, True
+            body = await get(conditional={})  # the cached items no longer validate: fetch whole
         parsed = await self._parse(feed, body.data, body.headers, url_secrets(url))
         self.cache.store(url, feed.name, signature, body, parsed)
         return parsed, False

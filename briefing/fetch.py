@@ -332,7 +332,15 @@ _ITEMS = TypeAdapter(list[Item])
 class CacheEntry:
     etag: str | None
     last_modified: str | None
-    parsed: Parsed
+    items: list
+    warning: str | None
+
+    def parsed(self) -> Parsed | None:
+        """The items, validated only when a 304 asks for them; None when they no longer validate."""
+        try:
+            return Parsed(_ITEMS.validate_python(self.items), self.warning)
+        except ValidationError:
+            return None
 
     @property
     def conditional(self) -> dict[str, str]:
@@ -372,12 +380,12 @@ class FeedCache:
             meta = json.loads(self._path(url, feed).read_text(encoding="utf-8"))
             if meta.get("signature") != signature or meta.get("url") != redact_url(url):
                 return None
-            items = _ITEMS.validate_python(meta["items"])
-        except (OSError, ValueError, KeyError, TypeError, ValidationError):
+            items = meta["items"]
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # torn, foreign or stale: fetch afresh
-        return CacheEntry(
-            meta.get("etag"), meta.get("last_modified"), Parsed(items, meta.get("warning"))
-        )
+        if not isinstance(items, list):
+            return None
+        return CacheEntry(meta.get("etag"), meta.get("last_modified"), items, meta.get("warning"))
 
     def store(self, url: str, feed: str, signature: str, body: Body, parsed: Parsed) -> None:
         if self.root is None:

@@ -30,55 +30,60 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import openai
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, convert_to_openai_messages
-from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, Field, ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from briefing.config import LLMConfig, ResponseFormat
 from briefing.errors import AnalysisError, LLMError
 from briefing.llm_cache import (
+    DEFAULT_BASE_URL,
     AnswerCache,
     BudgetExceeded,
     TokenBudget,
     cache_key,
     cost_of,
+    endpoint,
     estimate_tokens,
 )
 from briefing.llm_prompts import clip as _clip
 from briefing.llm_prompts import fence_safe, prompts_dir, render_prompt
-from briefing.llm_wire import (
-    DEFAULT_BASE_URL,
-    OpenAIChat,
-    describe_failure,
-    endpoint,
-    fatal_error,
-    format_unsupported,
-    make_chat_model,
-    retry_after,
-    status_of,
-    transient,
-)
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+    from tenacity import RetryCallState
 
 __all__ = [
     "DEFAULT_BASE_URL",
-    "OpenAIChat",
     "endpoint",
     "fence_safe",
-    "make_chat_model",
     "prompts_dir",
     "render_prompt",
 ]
+
+# The wire (openai, langchain-core) is imported when a request is made, not with this module: a
+# run whose answers all come from the cache never imports it (see write.preload for the rest).
+_WIRE = {
+    "OpenAIChat",
+    "describe_failure",
+    "fatal_error",
+    "format_unsupported",
+    "make_chat_model",
+    "retry_after",
+    "status_of",
+    "transient",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`briefing.llm.make_chat_model` and the other wire names, imported on first use."""
+    if name in _WIRE:
+        from briefing import llm_wire
+
+        return getattr(llm_wire, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 T = TypeVar("T", bound=BaseModel)
 Mode = str  # "json_schema" | "json_object" | "prompt"
@@ -118,6 +123,8 @@ class CallRecord(BaseModel):
 
 def prompt_sha256(messages: list[BaseMessage]) -> str:
     """Hash of the rendered messages (roles and text), so a run record can tell prompts apart."""
+    from langchain_core.messages import convert_to_openai_messages
+
     return _sha256(convert_to_openai_messages(messages))
 
 
@@ -173,6 +180,8 @@ def _relax(node: Any) -> Any:
 def response_format_for(schema: type[BaseModel], mode: Mode) -> dict[str, Any] | None:
     """The `response_format` request field for a mode (None: do not send one)."""
     if mode == "json_schema":
+        from openai.lib._pydantic import to_strict_json_schema
+
         return {
             "type": "json_schema",
             "json_schema": {
@@ -204,6 +213,10 @@ DEFAULT_BACKOFF = Backoff()
 
 
 def _wait(backoff: Backoff) -> Callable[[RetryCallState], float]:
+    from tenacity import wait_exponential_jitter
+
+    from briefing.llm_wire import retry_after
+
     try:  # tenacity >= 9.1 calls the first wait `multiplier`; older versions call it `initial`
         exponential = wait_exponential_jitter(
             multiplier=backoff.initial, max=backoff.maximum, jitter=backoff.jitter
@@ -231,6 +244,9 @@ async def _invoke(
     record: CallRecord,
 ) -> BaseMessage:
     """One answer, with transient transport failures retried; other failures propagate unchanged."""
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+    from briefing.llm_wire import transient
 
     def count(_: RetryCallState) -> None:
         record.transport_retries += 1
@@ -319,6 +335,8 @@ def _with_format(
     """For json_object/prompt modes, the schema goes at the end of the last user message."""
     if mode == "json_schema":
         return list(messages)
+    from langchain_core.messages import HumanMessage
+
     note = render_prompt(
         "json_format.md.j2", schema=schema.model_json_schema(), name=schema.__name__, mode=mode
     )
@@ -335,6 +353,46 @@ def _fail(exc: LLMError, record: CallRecord, *, fatal: bool) -> LLMError:
     exc.record = record
     exc.fatal = fatal
     return exc
+
+
+def _key(wire: list[dict[str, Any]], schema: type[BaseModel], model: str, config: LLMConfig) -> str:
+    return cache_key(
+        endpoint=endpoint(config),
+        model=model,
+        messages=wire,
+        schema=schema.model_json_schema(),
+        config=config,
+    )
+
+
+def cached_answer(
+    cache: AnswerCache,
+    wire: list[dict[str, Any]],
+    schema: type[T],
+    model: str,
+    config: LLMConfig,
+    purpose: str,
+) -> tuple[T, CallRecord] | None:
+    """The cached answer to exactly this request, still valid for `schema`; needs no wire import.
+
+    `wire` is the messages as sent (`[{"role", "content"}]`); an entry the schema (or its
+    validators) no longer accepts is a miss."""
+    hit = cache.get(_key(wire, schema, model, config))
+    if hit is None:
+        return None
+    value, kind, _ = check_raw(hit["raw"], schema)
+    if kind:
+        return None
+    record = CallRecord(
+        purpose=purpose,
+        model=model,
+        prompt_sha256=_sha256(wire),
+        mode=str(hit.get("mode", "")),
+        raw=hit["raw"],
+        cached=True,
+        cost=0.0 if model in config.prices else None,
+    )
+    return value, record  # type: ignore[return-value]
 
 
 async def ask_json(
@@ -354,28 +412,22 @@ async def ask_json(
     With a `cache`, an identical earlier answer is returned without a request (record.cached) and a
     new valid answer is stored; with a `budget`, an attempt that could pass it is not sent.
     """
+    import openai
+    from langchain_core.messages import AIMessage, HumanMessage, convert_to_openai_messages
+
+    from briefing.llm_wire import describe_failure, fatal_error, format_unsupported, status_of
+
     formats = formats or FormatMemory(config.response_format)
     wire = convert_to_openai_messages(messages)
-    record = CallRecord(
-        purpose=purpose,
-        model=str(getattr(model, "model_name", None) or config.model),
-        prompt_sha256=_sha256(wire),
-    )
+    model_name = str(getattr(model, "model_name", None) or config.model)
+    if cache is not None and (
+        hit := cached_answer(cache, wire, schema, model_name, config, purpose)
+    ):
+        return hit
+    record = CallRecord(purpose=purpose, model=model_name, prompt_sha256=_sha256(wire))
     key = None
     if cache is not None:
-        key = cache_key(
-            endpoint=endpoint(config),
-            model=record.model,
-            messages=wire,
-            schema=schema.model_json_schema(),
-            config=config,
-        )
-        if (hit := cache.get(key)) is not None:
-            value, kind, _ = check_raw(hit["raw"], schema)
-            if not kind:  # an entry the schema (or its validators) no longer accepts is a miss
-                record.cached, record.raw, record.mode = True, hit["raw"], str(hit.get("mode", ""))
-                record.cost = 0.0 if record.model in config.prices else None
-                return value, record  # type: ignore[return-value]
+        key = _key(wire, schema, model_name, config)
     started = time.monotonic()
     # only the latest bad answer and its error go back, so prompts stay bounded
     repair: list[BaseMessage] = []

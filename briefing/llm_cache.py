@@ -27,12 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from briefing.config import LLMConfig
 from briefing.errors import LLMError
 
 log = logging.getLogger("briefing.llm")
 KEY_VERSION = 1
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def endpoint(config: LLMConfig) -> str:
+    """The base URL without credentials or query: safe to print."""
+    parts = urlsplit(config.base_url or DEFAULT_BASE_URL)
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def cache_key(

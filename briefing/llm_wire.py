@@ -18,7 +18,6 @@ import ssl
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -29,8 +28,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from briefing.config import LLMConfig
 from briefing.errors import ConfigError, LLMError
-
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+from briefing.llm_cache import DEFAULT_BASE_URL, endpoint
 
 _FORMAT_WORDS = re.compile(
     r"response_format|json_schema|json_object|json[ _]?(output|mode)|structured[ _]output", re.I
@@ -114,13 +112,6 @@ def _redact(text: str, config: LLMConfig) -> str:
     if config.api_key is not None and (key := config.api_key.get_secret_value()):
         text = text.replace(key, "***")
     return _SECRETS.sub(lambda m: m.group(1) + "***", text)
-
-
-def endpoint(config: LLMConfig) -> str:
-    """The base URL without credentials or query: safe to print."""
-    parts = urlsplit(config.base_url or DEFAULT_BASE_URL)
-    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def describe_failure(exc: BaseException, config: LLMConfig, purpose: str, tries: int) -> str:

@@ -31,21 +31,19 @@ asked for it, so failures are raised, not papered over with offline text.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
 from briefing.config import Settings
-from briefing.errors import LLMError
+from briefing.errors import ConfigError, LLMError
 from briefing.llm import (
     DEFAULT_BACKOFF,
     Backoff,
     CallRecord,
     FormatMemory,
     ask_json,
-    make_chat_model,
+    cached_answer,
     render_prompt,
 )
 from briefing.llm_cache import AnswerCache, TokenBudget
@@ -64,6 +62,12 @@ from briefing.offline import OfflineWriter, event_time
 from briefing.rules import Rules
 from briefing.sanitize import one_line
 from briefing.write import Writer, needs_translation
+
+if TYPE_CHECKING:  # langchain-core is imported when a request is made, not with this module
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
+Wire = list[dict[str, str]]  # messages as sent: [{"role": "system"|"user", "content": text}]
 
 MAX_ITEMS = 8  # source items per prompt (rank puts the best first)
 MAX_CHARS = 1200  # characters of each item's text
@@ -86,7 +90,11 @@ class LLMWriter:
     ) -> None:
         self.settings = settings
         self.config = settings.llm
-        self.model = model if model is not None else make_chat_model(self.config)
+        if model is None and not self.config.configured:
+            raise ConfigError(
+                "no LLM configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for other providers)"
+            )
+        self._model = model  # the OpenAI adapter is made (and imported) on the first request
         self.fallback: Writer = fallback if fallback is not None else OfflineWriter(settings, rules)
         self.backoff = backoff
         self.formats = FormatMemory(self.config.response_format)  # detected once, kept for the run
@@ -94,6 +102,20 @@ class LLMWriter:
         self.budget = TokenBudget(self.config.max_tokens_per_run)
         self.calls: list[CallRecord] = []
         self.fallbacks: list[str] = []
+
+    @property
+    def model(self) -> BaseChatModel:
+        """The chat model: the one given, else the configured OpenAI-compatible endpoint."""
+        if self._model is None:
+            from briefing.llm_wire import make_chat_model
+
+            self._model = make_chat_model(self.config)
+        return self._model
+
+    @property
+    def model_name(self) -> str:
+        """The model as the cache key and the record name it, without making the adapter."""
+        return str(getattr(self._model, "model_name", None) or self.config.model)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -119,20 +141,30 @@ class LLMWriter:
             for i in items
         ]
 
-    def messages(self, template: str, **context: Any) -> list[BaseMessage]:
-        """System role plus the rendered user prompt for one call."""
+    def prompt(self, template: str, **context: Any) -> Wire:
+        """System role plus the rendered user prompt for one call, as sent on the wire."""
         return [
-            SystemMessage(content=render_prompt("system.md.j2")),
-            HumanMessage(content=render_prompt(template, **context)),
+            {"role": "system", "content": render_prompt("system.md.j2")},
+            {"role": "user", "content": render_prompt(template, **context)},
         ]
 
+    def messages(self, template: str, **context: Any) -> list[BaseMessage]:
+        """The same as langchain-core messages (what the chat model takes)."""
+        return _messages(self.prompt(template, **context))
+
     async def _ask(
-        self, messages: list[BaseMessage], schema: type[BaseModel], purpose: str
+        self, prompt: Wire, schema: type[BaseModel], purpose: str
     ) -> tuple[Any, CallRecord]:
+        """The cache first (no import of the wire for an answer on disk), then ask_json."""
+        if self.cache is not None:
+            hit = cached_answer(self.cache, prompt, schema, self.model_name, self.config, purpose)
+            if hit is not None:
+                self.calls.append(hit[1])
+                return hit
         try:
             value, record = await ask_json(
                 self.model,
-                messages,
+                _messages(prompt),
                 schema,
                 config=self.config,
                 purpose=purpose,
@@ -148,12 +180,10 @@ class LLMWriter:
         self.calls.append(record)
         return value, record
 
-    async def _ask_or_none(
-        self, messages: list[BaseMessage], schema: type[BaseModel], purpose: str
-    ) -> Any:
+    async def _ask_or_none(self, prompt: Wire, schema: type[BaseModel], purpose: str) -> Any:
         """For report-level calls with a rule to fall back on: None (reason kept) unless fatal."""
         try:
-            value, _ = await self._ask(messages, schema, purpose)
+            value, _ = await self._ask(prompt, schema, purpose)
         except LLMError as exc:
             if exc.fatal:
                 raise
@@ -196,7 +226,7 @@ class LLMWriter:
     async def write_event(self, event: Event) -> Written:
         """One LLM call (with re-asks) for the event; the offline writer stands in if it fails."""
         items = event.items[:MAX_ITEMS]
-        messages = self.messages(
+        messages = self.prompt(
             "event.md.j2", items=self._items(items), max_chars=MAX_CHARS, previous=event.previous
         )
         try:
@@ -236,7 +266,7 @@ class LLMWriter:
         current_view["impacts"] = [
             i.model_dump(include={"asset", "stance", "text"}) for i in current.impacts
         ]
-        messages = self.messages(
+        messages = self.prompt(
             "section.md.j2",
             items=self._items(items),
             max_chars=MAX_CHARS,
@@ -286,7 +316,7 @@ class LLMWriter:
         self, events: list[dict[str, Any]], rest: list[Event], rule: Headline
     ) -> Headline:
         report = self.settings.report
-        messages = self.messages(
+        messages = self.prompt(
             "headline.md.j2",
             events=events,
             draft=rule.headline,
@@ -310,7 +340,7 @@ class LLMWriter:
         for n, _ in todo:
             out[n - 1] = None
         await asyncio.sleep(0)  # the events, scheduled alongside, reserve the token budget first
-        messages = self.messages("translate.md.j2", titles=[{"n": n, "text": t} for n, t in todo])
+        messages = self.prompt("translate.md.j2", titles=[{"n": n, "text": t} for n, t in todo])
         draft = await self._ask_or_none(messages, TranslationsDraft, purpose="translate 一般事件")
         if draft is None:
             return out
@@ -336,3 +366,10 @@ class LLMWriter:
             "seconds": round(sum(c.seconds for c in self.calls), 3),
             "cost": round(sum(costs), 8) if costs else None,
         }
+
+
+def _messages(prompt: Wire) -> list[BaseMessage]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage}
+    return [kinds[m["role"]](content=m["content"]) for m in prompt]

@@ -159,7 +159,10 @@ class OfflineWriter:
             second = [
                 f
                 for f in candidates
-                if f is not lead and f.roles - {"opinion", "watch"} and adds(f.text, [lead.text])
+                if f is not lead
+                and f.roles - {"opinion", "watch", "contrast"}
+                and "contrast" not in f.roles  # a disagreement is told in 深度解读
+                and adds(f.text, [lead.text])
             ]
             if nxt and nxt.item is lead.item and adds(nxt.text, [lead.text]):
                 second = [nxt]
@@ -202,7 +205,8 @@ class OfflineWriter:
             verdict = _VS_EXPECTED[r.surprise] + (f"，且较前值{_SAID[moved]}" if moved else "")
             verdict = f"这一读数{verdict}。"
         disagreement = pick({"contrast"}, 2)  # first, so a disagreement is told as one
-        context = pick({"previous", "expectation", "record", "decision"}, 2)
+        told_by = len({f.item.id for f in r.facts})  # a story told by many gets one more line
+        context = pick({"previous", "expectation", "record", "decision"}, 3 if told_by >= 4 else 2)
         if verdict or context:
             paras.append(verdict + "".join(_end(f.text) for f in context))
         market = pick({"market"}, 2)

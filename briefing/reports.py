@@ -89,7 +89,8 @@ def verify_pair(path: Path, parsed: Parsed, record: RunRecord) -> None:
     ours = report_run_id(parsed)
     if ours == record.run_id:
         return
-    hint = f"; earlier pairs are in {path.parent / HISTORY}" if path.parent.name != HISTORY else ""
+    history = path.parent / HISTORY
+    hint = f"; earlier pairs are in {history}" if history.is_dir() else ""
     raise RecordMismatchError(
         f"{path}: its run record {record_path(path)} belongs to another run "
         f"(report run {ours or 'unknown'}, record run {record.run_id or 'unknown'}); "

@@ -69,8 +69,8 @@ _preloading: dict[str, threading.Thread] = {}
 
 
 def preload(settings: Settings) -> None:
-    """With an LLM configured, import the LLM writer (langchain-core, openai) on a background thread
-    now, so the write stage finds it imported; Python's import lock makes a later import wait."""
+    """With an LLM configured, import the LLM stack (langchain-core, openai) on a background thread
+    now, so the first request finds it imported; Python's import lock makes a later import wait."""
     if not settings.llm.configured or "briefing.llm_writer" in _preloading:
         return
     thread = threading.Thread(target=_warm_up, name="preload-llm", daemon=True)
@@ -79,7 +79,8 @@ def preload(settings: Settings) -> None:
 
 
 def _warm_up() -> None:
-    """Import the LLM writer and load the TLS certificate store (both CPU only, nothing connects)."""
+    """Import the wire (openai, langchain-core) and load the TLS certificate store: CPU only,
+    nothing connects. An answer found in the cache never waits for this."""
     try:
         importlib.import_module("briefing.llm_writer")
         importlib.import_module("briefing.llm_wire").shared_ssl_context()

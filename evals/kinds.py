@@ -6,11 +6,13 @@ that must pass.
     python -m evals.kinds -v       # … and every miss with its reasons
 
 evals/kinds/claims.yaml labels 193 claims over three long-form sources in the machine-translated
-style (evals/kinds/*.md|txt). The runner lays all of them out as ONE report of three events (each
-set's summary, 深度解读, 影响 and 投资启示 claims) plus a 一般事件 list, checks it once against all
-three sources as `briefing eval REPORT --source …` does, and counts a claim as flagged when its
-verdict is not `supported` (a claim the splitter drops counts as not flagged). Exit 1 below a
-threshold.
+style (evals/kinds/*.md|txt) that the checker was tuned on, and 30 more over a fourth source written
+after the tuning (split `blind`, scored once). The runner lays all of them out as ONE report (each
+set an event: summary, 深度解读, 影响 and 投资启示 claims; a 一般事件 list), checks it once against
+all four sources as `briefing eval REPORT --source …` does, and counts a claim as flagged when its
+verdict is not `supported` (a claim the splitter drops counts as not flagged). Figures are printed
+per split; exit 1 when the tuned split is below a threshold (the blind split, two errors a kind,
+is an estimate for unseen text and is printed against the same thresholds without gating).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Labelled(BaseModel):
 class KindSet(BaseModel):
     id: str
     title: str
+    split: Literal["tuned", "blind"] = "tuned"  # blind: written after tuning, scored once
     claims: list[Labelled]
 
 
@@ -144,7 +147,7 @@ def summary(
         else:
             total[c.label] += 1
             hit[c.label] += flagged(v)
-    lines = [f"kinds eval: {len(rows)} claims, 3 sources, one report", ""]
+    lines = [f"kinds eval: {len(rows)} claims", ""]
     lines.append(f"{'error kind':<12} {'caught':>6} {'total':>6} {'recall':>7}")
     failures = []
     for k in KINDS:
@@ -188,8 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sets, paths = load()
-    lines, ok = summary(run(sets, paths), verbose=args.verbose)
-    print("\n".join(lines))
+    rows = run(sets, paths)  # every set in one report: the blind set's claims meet all four sources
+    split = {id(c): s.split for s in sets for c in s.claims}
+    ok = True
+    for name in ("tuned", "blind"):
+        part = [r for r in rows if split[id(r[0])] == name]
+        if part:
+            lines, passed = summary(part, verbose=args.verbose)
+            print(f"== {name} ==\n" + "\n".join(lines) + "\n")
+            ok &= passed or name == "blind"  # two errors a kind: an estimate, not a gate
     return 0 if ok else 1
 
 

@@ -46,7 +46,8 @@ def describe(name: str, result: EvalResult, verbose: bool) -> list[str]:
     )
     kinds = Counter(k for c in result.claims for k in c.kind)
     lines = [
-        f"{name:<9} score {result.score:.1%} ({sum(c.verdict == 'supported' for c in result.claims)}/{len(result.claims)} claims supported)",
+        f"{name:<9} score {result.score:.1%} ({sum(c.verdict == 'supported' and c.checked for c in result.claims)}"
+        f"/{result.checked} checkable claims supported; {len(result.claims) - result.checked} opinions unchecked)",
         f"{'':<9} supported by section: {parts}",
         f"{'':<9} failed checks: {dict(kinds) or 'none'}",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -450,3 +451,18 @@ def test_the_old_cache_layout_is_removed(server: FeedServer, tmp_path: Path) -> 
     collect(settings_for(tmp_path, {"x": url}))
     assert not any("abc123" in p.read_text(encoding="utf-8") for p in http.iterdir())
     assert [p.suffix for p in http.iterdir()] == [".json"]
+
+
+def test_a_304_over_cached_items_that_no_longer_validate_fetches_the_feed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    url = server.route("/feed", Reply(body=fixture("rss20_utf8.xml"), etag='"v1"'))
+    settings = settings_for(tmp_path, {"x": url})
+    first = collect(settings)
+    (entry,) = (tmp_path / "cache" / "http").iterdir()
+    meta = json.loads(entry.read_text(encoding="utf-8"))
+    meta["items"][0]["published"] = "not a time"
+    entry.write_text(json.dumps(meta), encoding="utf-8")
+    second = collect(settings)
+    assert second.items == first.items and not second.feeds[0].not_modified
+    assert ["If-None-Match" in r for r in server.requests["/feed"]] == [False, True, False]

@@ -174,3 +174,49 @@ def test_number_windows(text: str, expected: list[tuple[str, str, str]]) -> None
     qs = extract(text, load_rules()).quantities
     got = [(q.text, text[a : q.start], text[b : q.start]) for q, a, b in number_windows(text, qs)]
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("涨幅扩大", [("扩大", "pace", 1)]),  # a rate moving is a change of pace
+        ("较上月扩大", [("扩大", "move", 1), ("扩大", "compare", 1)]),  # measured against: compares
+        ("同比扩大", [("扩大", "move", 1)]),  # 同比 is not a comparison with something named
+        ("服务业通胀放缓至4.4%", [("放缓", "pace", -1)]),
+        ("道指收低，纳指收高", [("收低", "move", -1), ("收高", "move", 1)]),
+        ("全线收涨", [("全线", "breadth", 1), ("收涨", "move", 1)]),
+        ("收盘涨跌分化", [("涨跌分化", "breadth", -1)]),
+        ("将出现15万吨的短缺", [("短缺", "balance", -1)]),
+    ],
+)
+def test_direction_families(text: str, expected: list[tuple[str, str, int]]) -> None:
+    assert [(d.word, d.family, d.polarity) for d in directions(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts", "ranks"),
+    [
+        ("第六次降息", [], [(D(6), "次")]),  # a rank, not a count
+        ("连续第八个月下降", [], [(D(8), "个月")]),
+        ("以5比4的投票结果", [(D(5004), "比")], []),  # a vote is one quantity
+        ("以5票对4票", [(D(5004), "比")], []),
+        ("宁德时代独中两元", [], []),  # an idiom, not 2 yuan
+        ("累计下跌约两成", [(D(20), "%")], []),
+        ("第三季度GDP增长0.1%", [(D(3), "季度"), (D("0.1"), "%")], [(D(3), "季度")]),  # a label
+    ],
+)
+def test_ranks_votes_and_idioms(
+    text: str, amounts: list[tuple[Decimal, str]], ranks: list[tuple[Decimal, str]]
+) -> None:
+    facts = extract(text, load_rules())
+    assert [(q.value, q.unit) for q in facts.quantities] == amounts
+    assert [(q.value, q.unit) for q in facts.ordinals] == ranks
+
+
+def test_approximate_numbers_match_what_they_round() -> None:
+    from briefing.grounding.numbers import number_ok
+
+    about, exact = (extract(t, load_rules()).quantities[0] for t in ("约4302美元", "4302美元"))
+    source = extract("4,302.35 美元", load_rules()).quantities
+    assert about.approx and number_ok(about, source, set())
+    assert not exact.approx and not number_ok(exact, source, set())

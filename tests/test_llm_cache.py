@@ -58,6 +58,7 @@ def test_an_identical_second_run_makes_no_request(srv: FakeLLMServer, tmp_path: 
     assert [c.cached for c in second.calls] == [True] * 4
     assert sorted(c.raw for c in second.calls) == sorted(c.raw for c in first.calls)
     assert second.totals()["total_tokens"] == 0 and second.totals()["cached"] == 4
+    assert second._model is None  # answered from disk: the OpenAI adapter was never made
 
 
 def test_the_key_is_not_the_api_key_and_no_file_holds_it(

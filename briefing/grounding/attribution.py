@@ -144,10 +144,11 @@ def before_value_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tupl
     theirs = extract(sent, rules).quantities
     out = []
     for k, s in enumerate(theirs):
-        frm = _FROM.search(sent[: s.start])
-        if not frm or not _TO.match(sent[s.end :]) or k + 1 >= len(theirs):
+        frm, to = _FROM.search(sent[: s.start]), _TO.match(sent[s.end :])
+        later = [r for r in theirs[k + 1 :] if to and r.start >= s.end + to.end()]
+        if not frm or not later:
             continue
-        after, qual = theirs[k + 1], frm.group("qual").replace("的", "")
+        after, qual = later[0], frm.group("qual").replace("的", "")  # 从0.5%上调25个基点至0.75%
         for q in mine:
             if not number_ok(q, [s], set()) or any(number_ok(m, [after], set()) for m in mine):
                 continue

@@ -23,7 +23,14 @@ T = TypeVar("T")
 
 class EvalResult(BaseModel):
     claims: list[ClaimVerdict]
-    score: float  # share of claims supported (1.0 for a report without claims)
+    # share of checkable claims supported: opinions with nothing checkable are left out, so a report
+    # of boilerplate cannot score 100%; 1.0 for a report without claims, 0.0 when none is checkable
+    score: float
+
+    @property
+    def checked(self) -> int:
+        """How many claims the score counts."""
+        return sum(c.checked for c in self.claims)
 
     def contract_dict(self) -> dict:
         """The `briefing eval --json` shape of DESIGN.md, nothing more."""
@@ -73,10 +80,11 @@ def check(
 
 
 def result_of(verdicts: list[ClaimVerdict]) -> EvalResult:
-    supported = sum(v.verdict == "supported" for v in verdicts)
-    return EvalResult(
-        claims=verdicts, score=round(supported / len(verdicts), 4) if verdicts else 1.0
-    )
+    """The verdicts scored: supported checkable claims over checkable claims."""
+    counted = [v for v in verdicts if v.checked]
+    supported = sum(v.verdict == "supported" for v in counted)
+    score = round(supported / len(counted), 4) if counted else (0.0 if verdicts else 1.0)
+    return EvalResult(claims=verdicts, score=score)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

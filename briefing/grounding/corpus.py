@@ -191,6 +191,7 @@ class SourceClause:
     rules: Rules
     prefix: str = ""  # the sentence before this clause: a subject stated once for several clauses
     single: bool = True  # False for two adjacent clauses joined
+    pos: int = 0  # where in its sentence it starts (the first clause is 0)
     _facts: Facts | None = None
     _context: set[str] | None = None
     _before: dict[bool, set[str]] = field(default_factory=dict)
@@ -250,7 +251,14 @@ class Corpus:
                     prefix = "，".join(parts[: k % len(parts)])
                     self.clauses.append(
                         SourceClause(
-                            cg, clause, directions(clause), sid, rules, prefix, k < len(parts)
+                            cg,
+                            clause,
+                            directions(clause),
+                            sid,
+                            rules,
+                            prefix,
+                            k < len(parts),
+                            k % len(parts),
                         )
                     )
         singles = sum(len(r) for r in self.sent_clauses.values())
@@ -295,6 +303,10 @@ class Corpus:
                 for o in self.sentence_facts(i).ordinals:
                     self._ordinals.append((o, text[o.end : o.end + 2], sent))
         return self._ordinals
+
+    def link(self, name: str) -> str | None:
+        """The address of the source called `name`, when it has one."""
+        return next((getattr(s, "link", None) for s in self.sources if s.name == name), None)
 
     def sentence_facts(self, i: int) -> Facts:
         """The facts of sentence i (extracted when first asked)."""

@@ -16,6 +16,7 @@ from briefing.sanitize import html_to_text
 class Source(BaseModel):
     name: str
     text: str
+    link: str | None = None  # where a reader finds it: the item's link, or the file's URI
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ def load_sources(paths: list[Path]) -> list[Source]:
             text = "\n".join(
                 plain(re.sub(r"^\s*(#{1,6}|>|[-*+])\s+", "", line)) for line in text.splitlines()
             )
-        out.append(Source(name=path.name, text=text))
+        out.append(Source(name=path.name, text=text, link=path.resolve().as_uri()))
     return out
 
 
@@ -62,6 +63,7 @@ def sources_from_items(items: list[Item]) -> list[Source]:
         Source(
             name=" ".join(p for p in (i.source, i.link) if p),
             text="\n".join(p for p in (i.title, i.summary) if p),
+            link=i.link or None,
         )
         for i in items
     ]

@@ -70,9 +70,12 @@ def names_in(text: str, *, strict: bool = False, parts: bool = False) -> set[str
     plain = _detitled(text)
     out: set[str] = set()
     for m in _DOT.finditer(plain):
-        out.add(m.group(0))
+        name = m.group(0)
+        if said := SAYS.search(name, name.rfind("·") + 2):  # 桑德森表示: the verb is not the name
+            name = name[: said.start()]
+        out.add(name)
         if parts:
-            out.update(p for p in re.split(r"[·・]", m.group(0)) if len(p) >= 2)
+            out.update(p for p in re.split(r"[·・]", name) if len(p) >= 2)
     for m in _GLOSS.finditer(plain):
         out.add(m.group(1))
         if len(m.group(2)) >= 2:

@@ -43,6 +43,9 @@ from briefing.rules import Rules
 
 # a fact whose best passage shares less than this share of its character bigrams is not backed
 COVERAGE_MIN = 0.4
+# the first reason of a claim the score leaves out (the --json verdict stays "supported": the sources
+# neither back nor refute it, and DESIGN.md's contract has three verdicts)
+UNCHECKED = "unchecked — opinion: nothing checkable (not counted in the score)"
 
 _REPORTING = (
     "宣布",
@@ -75,6 +78,9 @@ class ClaimVerdict(BaseModel):
     )  # what failed: number, date, entity, direction, coverage, judge
     section: str = "summary"
     opinion: bool = False  # judged as opinion (module docstring), so never sent to the LLM judge
+    checked: bool = True  # False: an opinion with nothing the sources could confirm or refute
+    source: str | None = None  # where `evidence` is from: the source's name
+    link: str | None = None  # … and its address (the feed item's link, or the file's URI)
 
 
 def _factual(claim: Claim, facts: Facts, rules: Rules) -> bool:
@@ -112,6 +118,16 @@ def _across_languages(facts: Facts, names: set[str], corpus: Corpus, rules: Rule
         ):
             return i
     return None
+
+
+def _window(p: Passage, corpus: Corpus) -> range:
+    """A passage's sentences and the one before it, in its own source (the subject may be there)."""
+    first = (
+        p.span[0] - 1
+        if p.span[0] > 0 and corpus.sents[p.span[0] - 1][0] == corpus.sents[p.span[0]][0]
+        else p.span[0]
+    )
+    return range(first, p.span[1] + 1)
 
 
 def _coverage_floor(facts: Facts, best: Passage | None, corpus: Corpus, rules: Rules) -> float:
@@ -189,6 +205,16 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
             shown = written.get(name, name)
             also = f" ({name})" if squash(shown) != squash(name) else ""
             fail("entity", f"entity {quote(shown)}{also} is named by no source")
+    if factual and local is not None and crossed is None and names:
+        around = set().union(
+            *(rules.entities_in(corpus.sents[i][1]) for p in near for i in _window(p, corpus))
+        )
+        if around and not names & around:  # 英国央行 given the BoJ's 9比0
+            fail(
+                "entity",
+                f"the passage this claim restates is about {'、'.join(sorted(around))}, "
+                f"not {'、'.join(sorted(names))}",
+            )
     if factual:
         for name in unknown_names(claim.body, corpus, rules):
             fail("entity", f"name {quote(name)} is in no source")
@@ -231,8 +257,9 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
             f"no source passage covers this claim (best overlap {best.coverage if best else 0:.2f} "
             f"< {_coverage_floor(facts, best, corpus, rules)})",
         )
-    if not factual and not reasons and not facts.checkable and not names:
-        reasons.append("opinion: nothing checkable")
+    unchecked = not factual and not reasons and not facts.checkable and not names
+    if unchecked:
+        reasons.append(UNCHECKED)
     if best is not None:
         reasons.append(
             f"best source passage ({best.coverage:.2f}, {best.source}): {quote(best.text, 160)}"
@@ -246,4 +273,7 @@ def check_claim(claim: Claim, corpus: Corpus, rules: Rules) -> ClaimVerdict:
         kind=kinds,
         section=claim.section,
         opinion=not factual,
+        checked=not unchecked,
+        source=best.source if best else None,
+        link=corpus.link(best.source) if best else None,
     )
