@@ -219,13 +219,13 @@ def fill(where: Path, leave: int) -> Path:
     """Fill the file system at `where` until ENOSPC, then free about `leave` bytes."""
     filler = where / "filler.bin"
     chunk = b"\0" * 65536
-    with open(filler, "wb", buffering=0) as f:  # unbuffered: close() has nothing left to fail on
-        try:
-            while True:
-                f.write(chunk)
-                f.flush()
-        except OSError:
-            pass
+    with open(filler, "wb", buffering=0) as f:  # unbuffered: nothing left to flush at close
+        for size in (65536, 4096, 512, 1):
+            try:
+                while True:
+                    f.write(chunk[:size])
+            except OSError:
+                pass
     size = filler.stat().st_size
     os.truncate(filler, max(0, size - leave))
     return filler
