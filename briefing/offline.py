@@ -221,7 +221,9 @@ class OfflineWriter:
         mechanism = r.kind.clause("mechanism", r.text, r.direction, r.surprise)
         if mechanism and not any(similar(mechanism, b) for b in bullets):
             paras.append(mechanism)
-        return "\n\n".join(_fold_short(paras)) or self.title(r) + "。"
+        if not paras:  # nothing Chinese to tell beyond the summary: the general mechanism
+            paras.append(self.rules.kinds[-1].clause("mechanism", r.text, None, None))
+        return "\n\n".join(_fold_short(paras))
 
     def impacts(self, r: Reading) -> tuple[list[Impact], list[str]]:
         """One bullet per asset from the first rule that fits the event's direction and surprise."""
