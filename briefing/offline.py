@@ -89,6 +89,7 @@ class OfflineWriter:
         self.settings = settings
         self.rules = rules or load_rules()
         self._themes: dict[tuple[str, ...], tuple[str, str]] = {}  # sources → (kind id, theme)
+        self._said: set[str] = set()  # rule sentences already in this report: each is said once
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -219,9 +220,16 @@ class OfflineWriter:
             lead = "看法并不一致：" if any("contrast" in f.roles for f in views) else ""
             paras.append(lead + "".join(_end(f.text) for f in views))
         mechanism = r.kind.clause("mechanism", r.text, r.direction, r.surprise)
-        if mechanism and not any(similar(mechanism, b) for b in bullets):
+        if (
+            mechanism
+            and mechanism not in self._said
+            and not any(similar(mechanism, b) for b in bullets)
+        ):
+            self._said.add(mechanism)
             paras.append(mechanism)
-        return "\n\n".join(_fold_short(paras)) or self.title(r) + "。"
+        if not paras:  # nothing Chinese to tell beyond the summary: the general mechanism
+            paras.append(self.rules.kinds[-1].clause("mechanism", r.text, None, None))
+        return "\n\n".join(_fold_short(paras))
 
     def impacts(self, r: Reading) -> tuple[list[Impact], list[str]]:
         """One bullet per asset from the first rule that fits the event's direction and surprise."""
@@ -249,7 +257,8 @@ class OfflineWriter:
         points = watch_points(r.facts)[:2]
         level = levels(r.facts, r.kind.levels)
         watch = "、".join(points) or r.kind.watch
-        text = f"{advice}；下一步看{watch}"
+        text = f"{advice}；下一步看{watch}" if advice not in self._said else f"下一步看{watch}"
+        self._said.add(advice)
         if level:
             text += f"，并留意{level[0]}一线"
         return text + "。", "sources" if points else "rules"

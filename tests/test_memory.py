@@ -28,10 +28,10 @@ FIXTURES = ROOT / "tests" / "fixtures" / "memory"
 FEEDS = FIXTURES / "feeds.yaml"
 DAY1, DAY2 = "2025-12-15", "2025-12-16"
 
-DAY1_TOP = [
-    "国务院常务会议部署提振消费专项行动 推出七方面重点举措",
-    "国家统计局：11月规模以上工业增加值同比增长4.8% 固定资产投资降幅扩大",
-    "日本央行短观调查：大型制造业景气判断指数升至15 为四年来最高",
+DAY1_TOP = [  # the offline writer's titles (the decisive fact and its figure, ≤ 30 characters)
+    "国务院常务会议部署提振消费专项行动",
+    "11月规模以上工业增加值同比增长4.8%",
+    "日本央行短观调查：大型制造业景气判断指数升至15",
 ]
 DAY1_GENERAL = [
     "财政部：1-11月全国一般公共预算收入20.1万亿元 同比增长0.8%",
@@ -41,11 +41,14 @@ DAY1_GENERAL = [
     "碳酸锂期货主力合约涨停 报11.2万元/吨",
     "国际金价回落至4300美元/盎司下方",
 ]
-CONTINUED = "提振消费专项行动细则公布：以旧换新补贴扩至家装厨卫 安排超长期特别国债1500亿元"
+CONTINUED = "提振消费专项行动细则公布：安排超长期特别国债1500亿元"  # as the report titles it
+CONTINUED_HEADLINE = (  # as rank (and the run record) titles it: the feed's headline
+    "提振消费专项行动细则公布：以旧换新补贴扩至家装厨卫 安排超长期特别国债1500亿元"
+)
 DAY2_TOP = [
     CONTINUED,
-    "美国11月非农就业人口增加6.4万人 失业率升至4.6%",
-    "人民银行：12月16日开展6000亿元买断式逆回购操作 期限6个月",
+    "美国11月非农就业人口增加6.4万人，失业率升至4.6%",
+    "央行开展6000亿元买断式逆回购，连续第8个月加量续做",
 ]
 DAY2_GENERAL = [
     "国际油价跌至近五年低点 布伦特原油跌破60美元",
@@ -53,7 +56,7 @@ DAY2_GENERAL = [
     "收评：沪指跌0.4%报3873点 两市成交额1.6万亿元",  # a new day's close, not yesterday's story
     "海南自由贸易港12月18日启动全岛封关运作",
 ]
-RECAP = "本报12月15日曾报道“国务院常务会议部署提振消费专项行动 推出七方面重点举措”，以下为此后的新进展。"
+RECAP = "本报12月15日曾报道“国务院常务会议部署提振消费专项行动”，以下为此后的新进展。"
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -132,9 +135,9 @@ def test_the_continuing_story_is_top_scored_on_what_is_new_and_told_as_a_continu
     rec = record(two_days, DAY2)
     top = [e for e in rec["events"] if e["top"]]
     continued = [e for e in top if e["previous"] is not None]
-    assert [e["title"] for e in continued] == [CONTINUED]
+    assert [e["title"] for e in continued] == [CONTINUED_HEADLINE]
     assert continued[0]["previous"] == {"date": DAY1, "title": DAY1_TOP[0]}
-    assert all(e["previous"] is None for e in rec["events"] if e["title"] != CONTINUED)
+    assert all(e["previous"] is None for e in rec["events"] if e["title"] != CONTINUED_HEADLINE)
     by_id = {i["id"]: i for i in rec["items"]}
     assert {by_id[i]["published"][:10] for i in continued[0]["items"]} == {DAY2}  # only the new
     assert continued[0]["reasons"]["sources"] == 3.0
@@ -216,7 +219,10 @@ def test_editors_edits_to_day_one_do_not_break_the_memory(folder: Path) -> None:
         DAY2_GENERAL
     )
     cont = [e for e in record(folder, DAY2)["events"] if e["previous"]]
-    assert cont[0]["previous"] == {"date": DAY1, "title": DAY1_TOP[0]}  # the record's title
+    assert cont[0]["previous"] == {  # the record's title: rank's headline, not the report's title
+        "date": DAY1,
+        "title": "国务院常务会议部署提振消费专项行动 推出七方面重点举措",
+    }
 
 
 def test_lookback_is_a_number_of_days(tmp_path: Path) -> None:

@@ -448,3 +448,14 @@ def test_a_story_grouped_in_by_a_shared_date_stays_out_of_a_central_bank_event()
     assert (
         w.provenance.notes[-1] == "未采用（不涉及日本央行收紧的主体）：拉加德：欧元区经济韧性超预期"
     )
+
+
+def test_two_events_of_one_kind_do_not_repeat_the_rules_advice_or_mechanism() -> None:
+    writer = OfflineWriter()
+    first, second = (
+        asyncio.run(writer.write_event(e)).analysis
+        for e in (US_CPI, US_CPI.model_copy(update={"title": "again"}))
+    )
+    assert first.takeaway.startswith("通胀反弹期间降低对利率敏感的高估值科技股敞口")
+    assert second.takeaway == "下一步看美联储3月17日至18日召开的议息会议，并留意美元指数104.2一线。"
+    assert "读数高于预期意味着" in first.insight and "读数高于预期意味着" not in second.insight
