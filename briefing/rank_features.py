@@ -150,6 +150,15 @@ def _raw_features(
     return feats, lead, figures
 
 
+def _head(title: str, prefix: re.Pattern[str] | None) -> str | None:
+    """The first two characters of a Chinese headline once a 「快讯：」-style prefix is cut."""
+    text = unicodedata.normalize("NFKC", title).strip()
+    if prefix is not None:
+        text = prefix.sub("", text, count=1)
+    m = _CJK.match(text)
+    return m.group(0)[:2] if m and len(m.group(0)) >= 2 else None
+
+
 def _number_class(f: str) -> str | None:
     """Which numbers can contradict each other: rates in %, moves in bp, amounts, prices and counts
     (155.20元, 6517名员工). Small whole numbers and years never get here (they are `#…`):
@@ -176,6 +185,7 @@ class Doc:
     concepts: dict[str, float]  # entities and numbers, IDF-weighted (not normalised)
     concept_mass: float
     lead: str | None  # the headline's first entity
+    head: str | None  # a Chinese headline's first bigram after its prefix (快讯：, 【重磅】)
     number_classes: dict[str, frozenset[str]]  # class → numbers of that class
     numbers: frozenset[str]  # every number that pins a story (N:…)
     figures: frozenset[str]  # those its headline carries
@@ -214,7 +224,8 @@ def similarity(a: Doc, b: Doc) -> float:
 def _conflict(a: Doc, b: Doc) -> float:
     """The share of similarity left after disagreements: each kind of number that all differ (25 vs
     50 bp; 3.69% vs 0.71%), and headlines that lead with different entities, neither of which the
-    other item names (美联储 vs 欧洲央行) — unless two numbers agree."""
+    other item names (美联储 vs 欧洲央行; for actors the rules do not know, the first two characters
+    after a 「快讯：」-style prefix) — unless two numbers agree."""
     n = sum(
         1
         for cls, nums in a.number_classes.items()
@@ -223,7 +234,11 @@ def _conflict(a: Doc, b: Doc) -> float:
     if not n and a.numbers and b.numbers and not a.numbers & b.numbers:
         n = 1  # 5545% and 597.3万台: each pins its own story, and no number says they are one
     factor = _NUMBER_CONFLICT**n
-    if not (a.lead and b.lead and a.lead != b.lead) or a.lead in b.concepts or b.lead in a.concepts:
+    if a.lead and b.lead:  # 美联储 vs 欧洲央行
+        x, y = a.lead, b.lead
+    else:  # no actor known to the rules: the words a Chinese headline opens with (立讯 vs 比亚)
+        x, y = a.head, b.head
+    if not (x and y and x != y) or x in b.vec or y in a.vec:
         return factor
     agreeing = sum(1 for f in a.concepts if f.startswith("N:") and f in b.concepts)
     return factor * _LEAD_CONFLICT if agreeing < 2 else factor  # two shared numbers outvote wording
@@ -241,6 +256,7 @@ def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> li
     """One feature vector per item, IDF-weighted over this batch, with its index keys."""
     mentions_of = lru_cache(maxsize=4096)(rules.entity_mentions)  # syndicated copies repeat text
     ubiquitous, themes = frozenset(rules.ubiquitous), frozenset(rules.themes)
+    prefix = rules.prefix_pattern
     parsed = [_raw_features(it, mentions_of, ubiquitous, ubiquitous | themes) for it in items]
     raws = [raw for raw, _, _ in parsed]
     df: dict[str, int] = defaultdict(int)
@@ -266,6 +282,7 @@ def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> li
                 concepts=concepts,
                 concept_mass=sum(concepts.values()),
                 lead=lead,
+                head=_head(it.title, prefix),
                 figures=figures,
                 number_classes=_classes(concepts),
                 numbers=frozenset(f for f in concepts if f.startswith("N:")),
