@@ -80,7 +80,7 @@ class _Context:
         return cls(rules, settings, end, settings.window_hours / 3, topics)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     event: Event
     members: list[Doc]

@@ -113,6 +113,7 @@ def _raw_features(
     mentions_of: Callable[[str], list[tuple[str, str]]],
     ubiquitous: frozenset[str],
     not_actors: frozenset[str],
+    canon: dict[str, str],
 ) -> tuple[dict[str, float], str | None, frozenset[str]]:
     """Feature → weight before IDF (title features 1, summary-only ones half; entities and numbers
     boosted), and the headline's lead entity: the first it names, usually who acts. An ubiquitous
@@ -146,6 +147,7 @@ def _raw_features(
             (numbers, _NUMBER_BOOST),
         ):
             for f in sorted(group):  # a fixed order: float sums must not depend on the hash seed
+                f = canon.setdefault(f, f)  # one string per feature: 50k headlines share them
                 feats[f] = max(feats.get(f, 0.0), w * boost)
     return feats, lead, figures
 
@@ -177,7 +179,7 @@ def _is_concept(f: str) -> bool:
     return f[:2] in _CONCEPT_PREFIXES
 
 
-@dataclass
+@dataclass(slots=True)
 class Doc:
     item: Item
     weight: float
@@ -257,10 +259,12 @@ def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> li
     mentions_of = lru_cache(maxsize=4096)(rules.entity_mentions)  # syndicated copies repeat text
     ubiquitous, themes = frozenset(rules.ubiquitous), frozenset(rules.themes)
     prefix = rules.prefix_pattern
-    parsed = [_raw_features(it, mentions_of, ubiquitous, ubiquitous | themes) for it in items]
-    raws = [raw for raw, _, _ in parsed]
+    canon: dict[str, str] = {}
+    parsed = [
+        _raw_features(it, mentions_of, ubiquitous, ubiquitous | themes, canon) for it in items
+    ]
     df: dict[str, int] = defaultdict(int)
-    for raw in raws:
+    for raw, _, _ in parsed:
         for f in raw:
             df[f] += 1
     n = len(items)
@@ -268,7 +272,7 @@ def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> li
     docs = []
     for it, (raw, lead, figures) in zip(items, parsed, strict=True):
         vec = {f: w * idf[f] for f, w in raw.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        norm = math.sqrt(math.fsum(v * v for v in vec.values())) or 1.0
         concepts = {f: v for f, v in vec.items() if _is_concept(f)}
         usable = sorted((df[f], f) for f in raw if 2 <= df[f] <= _POSTING_CAP)
         keys = [f for _, f in usable if not _is_concept(f)][:_KEYS] + [
