@@ -1,9 +1,16 @@
-"""rank: keep the window, drop duplicates, group items into events, score them, pick the top ones.
+"""rank: keep the window, drop digests and duplicates, group items into events, score, pick the top.
 
 Grouping lives in `rank_features` (what two headlines share) and `rank_group` (items into events,
-near-linear). Events are scored on distinct sources first, then feed weight, recency and the
-rules' topic priority; the top ones are picked greedily with a discount for looking like an
-earlier pick.
+near-linear, then the developments of a running story into one). Events are scored on distinct
+sources first, then feed weight, recency, the kind's priority (classified once per event), the
+story's relevance to an economic daily (the rules' topics and the feeds' `topic:` hints) and how
+many developments it has. A story about a non-economic topic only (sport, entertainment,
+obituaries, human interest) is dropped; one that also carries economic content stays in the rest
+but is never a top story. The top ones are picked greedily with a discount for looking like an
+earlier pick, and each pick takes in its follow-ups (the same speaker the same day, the same
+figure, a reaction, a retelling) so that 一般事件 never retells it.
+
+Failures: an unknown feed `topic:` is a ConfigError (exit 2); nothing else here is expected to fail.
 """
 
 from __future__ import annotations
