@@ -11,8 +11,6 @@ pipeline load when a command runs.
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -27,12 +25,15 @@ from briefing import __version__
 from briefing.errors import BROKEN_PIPE, INTERRUPTED, BriefingError
 
 if TYPE_CHECKING:
+    import logging
+
     from rich.console import Console
     from rich.progress import Progress
     from rich.text import Text
 
     from briefing.config import Settings
     from briefing.models import FeedStatus
+    from briefing.status import RunStatus
 
 SECTION_NAMES = {
     "summary": "summary",
@@ -47,6 +48,20 @@ SECTION_NAMES = {
 }
 
 
+_CONTROL = None
+
+
+def printable(text: str) -> str:
+    """No terminal control sequence from a feed, a config or a model: C0 (bar tab and newline),
+    DEL and C1 characters go, so ESC[2J or an OSC 8 link can never reach the terminal."""
+    global _CONTROL
+    if _CONTROL is None:
+        import re
+
+        _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    return _CONTROL.sub("", text)
+
+
 class _LazyConsole:
     """A rich Console made on first use, so that `--help` never imports rich."""
 
@@ -58,7 +73,17 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=self._stderr, highlight=False, markup=False, emoji=False)
+            class _Console(Console):
+                def render_str(self, text: str, **kwargs: Any) -> Any:  # every str printed
+                    return super().render_str(printable(text), **kwargs)
+
+                def on_broken_pipe(self) -> None:  # rich would exit 1; we exit like `cat` does
+                    self.quiet = True
+                    _quiet_broken_pipe()
+
+            self._console = _Console(
+                stderr=self._stderr, highlight=False, markup=False, emoji=False
+            )
         return getattr(self._console, name)
 
 
@@ -70,7 +95,9 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     """A line whose styles are ours and whose text is shown as is: ("label", "style") or plain str."""
     from rich.text import Text
 
-    return Text.assemble(*parts)
+    return Text.assemble(
+        *(printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts)
+    )
 
 
 def say(*parts: str | tuple[str, str]) -> None:
@@ -100,7 +127,7 @@ class BriefingGroup(click.Group):
         except click.ClickException as e:
             hint = ""
             if isinstance(e, click.UsageError) and e.ctx is not None:
-                hint = f" (see '{e.ctx.command_path} --help')"
+                hint = f" (see '{' '.join(['briefing', *e.ctx.command_path.split()[1:]])} --help')"
             say(("error:", "bold red"), f" {_one_line(e.format_message())}{hint}")
             sys.exit(e.exit_code)
         except (click.Abort, KeyboardInterrupt):
@@ -131,17 +158,45 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BriefingError as e:
             say(("error:", "bold red"), f" {_one_line(e)}")
             sys.exit(e.exit_code)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
 
     return wrapper
 
 
-class _RedactSecrets(logging.Filter):
-    """On the handler, so it sees httpx/httpcore/openai records too: no key, no credential in a URL."""
+def _with_status(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print the run's one-line status (briefing/status.py) last on stderr, whatever the outcome."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from briefing.status import RunStatus
+
+        status = RunStatus()
+        code: int = 1
+        try:
+            result = fn(*args, status=status, **kwargs)
+            code = 0
+            return result
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+            raise
+        except KeyboardInterrupt:
+            code = INTERRUPTED
+            raise
+        finally:
+            err.print(status.line(code), markup=False, highlight=False, soft_wrap=True)
+
+    return wrapper
+
+
+class _RedactSecrets:
+    """A logging filter on the handler, so it sees httpx/httpcore/openai records too: no key, no
+    credential in a URL. (Any object with `filter` will do; no logging import at start-up.)"""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from briefing.secrets import redact_text
 
-        record.msg = redact_text(record.getMessage())
+        record.msg = printable(redact_text(record.getMessage()))
         record.args = None
         return True
 
@@ -151,15 +206,20 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, verbose: bool) -> 
     if root.meta.get("briefing.logging") and not verbose:
         return
     root.meta["briefing.logging"] = True
-    from rich.logging import RichHandler
+    import logging
 
-    handler = RichHandler(console=err, show_path=False, markup=False)
+    handler: logging.Handler
+    if err.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=err, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # cron and pipes: one whole line per record, never wrapped to a terminal width
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_RedactSecrets())
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[handler],
-        force=True,
+        level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True
     )
     for noisy in ("httpx", "httpcore", "openai", "httpx2"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
@@ -173,6 +233,18 @@ verbose_option = click.option(
     callback=_set_verbose,
     help="Log each step on stderr (also after the subcommand).",
 )
+
+
+def _echo_json(payload: Any) -> None:
+    import json
+
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _log(name: str) -> logging.Logger:
+    import logging
+
+    return logging.getLogger(name)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -195,6 +267,11 @@ feeds_option = click.option(
     default="feeds.yaml",
     show_default=True,
     help="The feeds configuration.",
+)
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Ask the model even when the answer cache has this exact request.",
 )
 date_option = click.option(
     "--date",
@@ -224,7 +301,7 @@ REPORT_CODES = (
         "briefing run --feeds feeds.yaml --out output",
         f"{COMMON_CODES}\n  3 no feed readable · 4 report exists · 5 not a report · 6 record problem\n"
         "  7 the configured LLM wrote nothing · 8 below a score threshold · 9 cannot write output\n"
-        "  141 stdout closed early (| head)",
+        "  10 publishing failed (the report stays written) · 141 stdout closed early (| head)",
     ),
 )
 @click.version_option(__version__, "-V", "--version", prog_name="briefing")
@@ -258,8 +335,10 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 
     def on_feed(status: FeedStatus) -> None:
         mark = "✓" if status.ok else "✗"
-        progress.update(task, advance=1, description=redact_text(f"{mark} {status.feed}"))
-        logging.getLogger("briefing.collect").info(
+        progress.update(
+            task, advance=1, description=printable(redact_text(f"{mark} {status.feed}"))
+        )
+        _log("briefing.collect").info(
             "%s %s: %s",
             "ok" if status.ok else "failed",
             status.feed,
@@ -280,7 +359,8 @@ def _run_asyncio(coro: Any) -> Any:
         "briefing run --date 2025-12-12 --out output --force",
         f"{COMMON_CODES}\n  3 no feed readable · 4 DIR/DATE.md exists (use --force)\n"
         "  7 the configured LLM wrote none of the events (draft kept in DIR/drafts/)\n"
-        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)",
+        "  8 held back by --min-grounding · 9 DIR cannot be written (checked before any fetch)\n"
+        "  10 written, but a publish: target failed",
     )
 )
 @feeds_option
@@ -291,54 +371,100 @@ def _run_asyncio(coro: Any) -> Any:
 @click.option(
     "--force", is_flag=True, help="Replace an existing report (the old pair goes to .history/)."
 )
+@no_cache_option
+@click.option(
+    "--min-grounding",
+    type=float,
+    default=None,
+    help="Hold the report back (exit 8, draft in DIR/drafts/) when the share of checkable claims "
+    "the sources support is below this (0–1); default: feeds.yaml's min_grounding.",
+)
 @verbose_option
+@_with_status
 @_fail_cleanly
-def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> None:
+def run(
+    feeds_path: Path,
+    day: datetime | None,
+    out_dir: Path,
+    force: bool,
+    no_cache: bool,
+    min_grounding: float | None,
+    status: RunStatus,
+) -> None:
     """The morning job: collect, rank, write and save DIR/DATE.md with its run record."""
     from rich.table import Table
     from rich.text import Text
 
     from briefing.config import load_settings
-    from briefing.pipeline import make_writer, run_async
+    from briefing.errors import ConfigError
     from briefing.secrets import redact_text
+    from briefing.write import preload
 
+    if day:
+        status.date = f"{day:%Y-%m-%d}"
+    if min_grounding is not None and not 0 <= min_grounding <= 1:
+        raise ConfigError(f"--min-grounding {min_grounding:g}: expected a share between 0 and 1")
     settings = load_settings(feeds_path)
+    if no_cache:
+        settings.llm.cache = False
+    preload(settings)  # the LLM stack imports in the background from here on
+    status.date = f"{day or settings.today():%Y-%m-%d}"
     the_day = _check_day(day, settings)
-    writer = make_writer(settings)
+
+    from briefing.pipeline import GroundingHeld, run_async
+
+    writer_name = "llm" if settings.llm.configured else "offline"  # made at the write stage
+    status.writer = writer_name
 
     progress, on_feed = _feed_progress(settings)
 
     def on_stage(stage: str) -> None:
-        logging.getLogger("briefing").info("stage: %s", stage)
+        _log("briefing").info("stage: %s", stage)
         for task in progress.tasks:
             if task.total is None:
                 progress.update(task.id, total=1, completed=1)
         if stage != "collect":
             what = (
-                f"{settings.report.top} events with the {writer.name} writer"
+                f"{settings.report.top} events with the {writer_name} writer"
                 if stage == "write"
                 else ""
             )
             progress.add_task(what, total=None, stage=stage)
-        if stage == "write" and writer.name == "offline":
+        if stage == "write" and writer_name == "offline":
             say(
                 ("offline writer:", "yellow"),
                 " no OPENAI_API_KEY or OPENAI_BASE_URL set; sections come from the "
                 "sources' own sentences and the rules table (the front matter says writer: offline)",
             )
 
-    with progress:
-        summary = _run_asyncio(
-            run_async(
-                settings,
-                day=the_day,
-                out_dir=out_dir,
-                force=force,
-                writer=writer,
-                on_feed=on_feed,
-                on_stage=on_stage,
+    def on_warning(message: str) -> None:
+        say(("warning:", "yellow"), f" {message}")
+
+    try:
+        with progress:
+            summary = _run_asyncio(
+                run_async(
+                    settings,
+                    day=the_day,
+                    out_dir=out_dir,
+                    force=force,
+                    on_feed=on_feed,
+                    on_stage=on_stage,
+                    on_warning=on_warning,
+                    min_grounding=min_grounding,
+                )
             )
-        )
+    except GroundingHeld as held:
+        s = held.summary
+        status.report, status.draft, status.writer = "held", s.report, s.writer
+        status.events, status.grounding = s.top, (s.grounding or {}).get("score")
+        unsupported = (s.grounding or {}).get("unsupported", [])
+        say(f"unsupported claims ({len(unsupported)}):")
+        for claim in unsupported:
+            say((f"? {claim}", "yellow"))
+        raise
+    status.report, status.writer, status.events = str(summary.report), summary.writer, summary.top
+    status.grounding = (summary.grounding or {}).get("score")
     table = Table(title="briefing run", show_header=False, title_justify="left")
     table.add_row("feeds", f"{summary.feeds_ok} ok, {len(summary.feeds_failed)} failed")
     for name, error in summary.feeds_failed:
@@ -346,7 +472,9 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
     table.add_row("items", str(summary.items))
     table.add_row("events", f"{summary.events} (top 3 written by the {summary.writer} writer)")
     if summary.calls:
-        table.add_row("LLM", f"{summary.calls} calls, {summary.tokens} tokens")
+        cached = f" ({summary.cached} from the answer cache)" if summary.cached else ""
+        cost = f", cost {summary.cost:.4f}" if summary.cost is not None else ""
+        table.add_row("LLM", f"{summary.calls} calls{cached}, {summary.tokens} tokens{cost}")
     for reason in summary.fallbacks:
         table.add_row("", styled(("offline fallback", "yellow"), f": {redact_text(reason)}"))
     if summary.grounding:
@@ -355,15 +483,42 @@ def run(feeds_path: Path, day: datetime | None, out_dir: Path, force: bool) -> N
             "grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources"
         )
         for claim in g["unsupported"][:8]:
-            table.add_row("", Text(f"? {claim}", style="yellow", overflow="ellipsis", no_wrap=True))
+            table.add_row(
+                "", Text(printable(f"? {claim}"), style="yellow", overflow="ellipsis", no_wrap=True)
+            )
         if len(g["unsupported"]) > 8:
             table.add_row("", f"… {len(g['unsupported']) - 8} more: briefing eval {summary.report}")
+    if summary.memory and summary.memory["days"]:
+        m = summary.memory
+        table.add_row(
+            "memory",
+            f"left out {m['published_items_left_out']} published items, "
+            f"{len(m['retold_events_left_out'])} retold stories ({len(m['days'])} earlier reports)",
+        )
     table.add_row("time", f"{summary.seconds:.1f} s")
     table.add_row("report", str(summary.report))
+    if summary.cover:
+        table.add_row("cover", str(summary.cover))
     if summary.backup:
         table.add_row("previous", str(summary.backup))
+    for o in summary.published:
+        mark = ("✓", "green") if o.ok else ("✗", "red")
+        table.add_row("publish", styled(mark, f" {o.target}: {o.detail}"))
     err.print(table)
     out.print(str(summary.report))
+    if summary.published:
+        status.published = (
+            len(summary.published) - len(summary.publish_failed),
+            len(summary.published),
+        )
+    if summary.publish_failed:
+        from briefing.errors import PublishError
+
+        failed = summary.publish_failed
+        raise PublishError(
+            f"report written, but publishing failed for {len(failed)} of {len(summary.published)} "
+            f"targets: {failed[0].detail}"
+        )
 
 
 @main.command(
@@ -395,12 +550,17 @@ def collect(feeds_path: Path, day: datetime | None, as_json: bool, show_all: boo
     if not show_all:
         start, end = settings.window(the_day)
         items = [i for i in items if i.published is None or start <= i.published <= end]
+        if outside := len(result.items) - len(items):
+            say(
+                f"{outside} of {len(result.items)} items fell outside the report window "
+                f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} and are not shown (--all keeps them)"
+            )
     if as_json:
         payload = {
             "items": [i.model_dump(mode="json") for i in items],
             "errors": [e.model_dump(mode="json") for e in result.errors],
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
     else:
         table = Table(title=f"{len(items)} items", title_justify="left")
         for col in ("published", "source", "title"):
@@ -465,7 +625,7 @@ def rank(feeds_path: Path, day: datetime | None, as_json: bool, limit: int) -> N
                 for e in events
             ]
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     table = Table(title=f"{len(events)} events (dropped: {ranked.dropped})", title_justify="left")
     for col in ("#", "score", "sources", "kind", "title", "why"):
@@ -517,29 +677,37 @@ def _section(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     "--instruction", default=None, help="The editor's note for the model, e.g. 更强调日元资产."
 )
 @click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing.")
+@no_cache_option
 @verbose_option
 @_fail_cleanly
-def rerun(report: Path, event: int, section: str, instruction: str | None, dry_run: bool) -> None:
+def rerun(
+    report: Path, event: int, section: str, instruction: str | None, dry_run: bool, no_cache: bool
+) -> None:
     """Regenerate one section of one event in place, from the run record's sources; other edits stay."""
     from briefing.pipeline import rerun as do_rerun
 
     result = do_rerun(
-        report, event=event, section=section, instruction=instruction, dry_run=dry_run
-    )  # type: ignore[arg-type]
+        report,
+        event=event,
+        section=section,  # type: ignore[arg-type]
+        instruction=instruction,
+        dry_run=dry_run,
+        use_cache=not no_cache,
+    )
+    by = f"the {result.writer} writer" + (f" (model {result.model})" if result.model else "")
     if result.writer == "offline" and instruction:
         say(
             ("offline writer:", "yellow"),
             " --instruction needs an LLM; the section was regenerated from the rules",
         )
     if dry_run:
+        say(f"event {event} {section}: written by {by}; dry run, nothing saved")
         out.print(result.diff or "(no change)", highlight=False)
         return
     if result.old == result.new:
         say(f"event {event} {section}: unchanged")
     else:
-        say(
-            f"event {event} {section}: rewritten by the {result.writer} writer; previous version {result.backup}"
-        )
+        say(f"event {event} {section}: rewritten by {by}; previous version {result.backup}")
     out.print(str(result.report))
 
 
@@ -586,7 +754,7 @@ def eval_(
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if as_json:
-        click.echo(json.dumps(result.contract_dict(), ensure_ascii=False, indent=2))
+        _echo_json(result.contract_dict())
     else:
         table = Table(
             title=f"score {result.score:.2f} ({len(result.claims)} claims)", title_justify="left"
@@ -626,6 +794,7 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
     loaded = load_report(report, record=None)
     events = loaded.parsed.report.events
     top = loaded.record.top_events() if loaded.record else []
+    made = loaded.record.sections if loaded.record else []  # how each section was written
     if loaded.record_problem and not as_json:
         say((loaded.record_problem, "yellow"))
     if event is not None and event > len(events):
@@ -644,12 +813,13 @@ def show(report: Path, event: int | None, as_json: bool) -> None:
                     "number": n,
                     **events[n - 1].model_dump(mode="json", exclude={"sources", "writer"}),
                     "items": [_item_json(i) for i in top[n - 1].items] if n <= len(top) else [],
+                    "notes": made[n - 1].notes if n <= len(made) else [],
                 }
                 for n in numbers
             ],
             "general": r.general,
         }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _echo_json(payload)
         return
     _show_events(loaded, numbers, top)
 
@@ -660,13 +830,14 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
 
     from briefing.render import section_text
 
+    made = loaded.record.sections if loaded.record else []
     for n in numbers:
         a = loaded.parsed.report.events[n - 1]
         body = (
             f"## {n}. {a.title}\n\n事件时间：{a.event_time}\n\n{a.summary}\n\n### 深度解读 & 洞察\n\n{a.insight}\n\n"
             f"### 影响\n\n{section_text(a, 'impact')}\n\n> 投资启示：{a.takeaway}\n"
         )
-        out.print(Markdown(body))
+        out.print(Markdown(printable(body)))
         if n <= len(top):
             table = Table(title="sources", title_justify="left", show_lines=False)
             for col in ("published", "source", "headline", "link"):
@@ -676,4 +847,101 @@ def _show_events(loaded: Any, numbers: list[int], top: list[Any]) -> None:
                     f"{i.published:%m-%d %H:%M}" if i.published else "—", i.source, i.title, i.link
                 )
             out.print(table)
+        if n <= len(made) and made[n - 1].notes:  # the writer's method: never in the post
+            out.print("\n".join(f"· {note}" for note in made[n - 1].notes), markup=False)
         out.rule()
+
+
+@main.command(
+    epilog=_epilog(
+        'briefing publish output/2025-12-12.md --site ../blog --webhook "$FEISHU_HOOK" --format feishu',
+        f"{REPORT_CODES}\n  10 a site or webhook failed (after retries; the token never shown)",
+    )
+)
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option(
+    "--site", "sites", multiple=True, type=click.Path(path_type=Path), help="A static site folder."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["hugo", "hexo", "jekyll"]),
+    default=None,
+    help="The site's engine (default: detected from its files).",
+)
+@click.option("--webhook", "webhooks", multiple=True, help="A chat webhook URL; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "feishu", "dingtalk", "wecom", "slack"]),
+    default="json",
+    show_default=True,
+    help="The webhook's message format.",
+)
+@click.option(
+    "--secret",
+    default=None,
+    envvar="BRIEFING_WEBHOOK_SECRET",
+    help="The bot's 加签 signing secret (Feishu, DingTalk); env BRIEFING_WEBHOOK_SECRET.",
+)
+@click.option("--link", default=None, help="The post's public URL for messages ({date}, {slug}).")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default="feeds.yaml",
+    show_default=True,
+    help="Read publish: settings (and, with no --site/--webhook, its targets) from here if it exists.",
+)
+@_fail_cleanly
+def publish(
+    report: Path,
+    sites: tuple[Path, ...],
+    engine: str | None,
+    webhooks: tuple[str, ...],
+    fmt: str,
+    secret: str | None,
+    link: str | None,
+    feeds_path: Path,
+) -> None:
+    """Put a report into static sites and send it to chat webhooks; exit 10 when a target fails."""
+    from briefing.config import PublishConfig, load_settings
+    from briefing.errors import ConfigError, PublishError
+    from briefing.publish import publish_configured, publish_report
+    from briefing.publish.sites import detect_engine
+    from briefing.secrets import redact_webhook, remember_secret, remember_webhook
+
+    settings = load_settings(feeds_path) if feeds_path.is_file() else None
+    config = settings.publish if settings else PublishConfig()
+    remember_secret(secret)
+    for url in webhooks:
+        remember_webhook(url)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--webhook {redact_webhook(url)}: not an http(s) URL")
+    if sites or webhooks:
+        engines = [engine or detect_engine(s) for s in sites]  # a bad --site fails before anything
+        outcomes = publish_report(
+            report,
+            config,
+            sites=list(zip(sites, engines, strict=True)),  # type: ignore[arg-type]
+            webhooks=[(u, fmt, secret) for u in webhooks],  # type: ignore[misc]
+            link=link,
+        )
+    elif settings and (config.sites or config.webhooks):
+        outcomes = publish_configured(report, settings)
+    else:
+        raise ConfigError(
+            "nothing to publish to: pass --site DIR or --webhook URL (or configure publish:)"
+        )
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.ok or len(failed) > 1:  # a single failure is the error line itself
+            mark = ("✓", "green") if o.ok else ("✗", "red")
+            err.print(styled(mark, f" {o.target}: {o.detail}"), soft_wrap=True)
+        if o.post:
+            click.echo(str(o.post))
+    if failed:
+        raise PublishError(
+            failed[0].detail
+            if len(failed) == 1
+            else f"{len(failed)} of {len(outcomes)} targets failed"
+        )

@@ -4,6 +4,10 @@ The recipe per feed: bytes (fetch.py: HTTP with retries and conditional GET, or 
 file) → items (parse.py: feedparser, encoding, text, links, times). Up to `collect.concurrency`
 feeds at once (enough that 100 slow feeds do not wait in waves), at most `collect.per_host`
 requests to one host. On a 304 the items parsed last time are reused, not parsed again.
+Parsing is CPU-bound (feedparser is pure Python): from `PROCESS_POOL_MIN_FEEDS` feeds on, on a
+machine with idle cores, it runs in a small pool of forked processes (one per core, at most 4) so
+every core parses while the event loop keeps fetching; otherwise (or where fork is unavailable,
+or `collect.parse_processes: 0`) in threads.
 
 A feed that gave items only in part (broken XML salvaged, more items than `collect.max_items`) is
 `ok` and keeps its items, and is still listed in the errors with what happened. Nothing a feed
@@ -14,8 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable
+from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -44,6 +53,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+PROCESS_POOL_MIN_FEEDS = 20  # fewer feeds parse in well under a second: not worth a fork
+
 OnFeed = Callable[[FeedStatus], None]
 
 
@@ -57,7 +68,8 @@ async def collect_async(settings: Settings, *, on_feed: OnFeed | None = None) ->
     feeds = settings.enabled_feeds
     limit = settings.collect.concurrency
     gate = asyncio.Semaphore(limit)
-    run = _Run(settings, FeedCache(settings.cache_dir), HostGates(settings.collect.per_host))
+    pool = _parse_pool(settings.collect.parse_processes, len(feeds))
+    run = _Run(settings, FeedCache(settings.cache_dir), HostGates(settings.collect.per_host), pool)
     client = httpx.AsyncClient(
         headers={"User-Agent": settings.collect.user_agent},
         follow_redirects=True,
@@ -72,15 +84,19 @@ async def collect_async(settings: Settings, *, on_feed: OnFeed | None = None) ->
             on_feed(status)
         return status, parsed
 
-    async with client:
-        tasks = [asyncio.ensure_future(one(f)) for f in feeds]
-        try:
-            results = await asyncio.gather(*tasks)
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+    try:
+        async with client:
+            tasks = [asyncio.ensure_future(one(f)) for f in feeds]
+            try:
+                results = await asyncio.gather(*tasks)
+            except BaseException:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+    finally:
+        if pool is not None:
+            pool.close()
 
     out = CollectResult()
     for status, parsed in results:
@@ -94,8 +110,14 @@ async def collect_async(settings: Settings, *, on_feed: OnFeed | None = None) ->
 class _Run:
     """What every feed of one run shares: settings, the cache, the per-host gates."""
 
-    def __init__(self, settings: Settings, cache: FeedCache, gates: HostGates) -> None:
-        self.settings, self.cache, self.gates = settings, cache, gates
+    def __init__(
+        self,
+        settings: Settings,
+        cache: FeedCache,
+        gates: HostGates,
+        pool: _ParsePool | None = None,
+    ) -> None:
+        self.settings, self.cache, self.gates, self.pool = settings, cache, gates, pool
 
     async def feed(self, feed: FeedConfig, client: httpx.AsyncClient) -> tuple[FeedStatus, Parsed]:
         started = time.monotonic()
@@ -163,7 +185,7 @@ class _Run:
     async def _parse(
         self, feed: FeedConfig, data: bytes, headers: dict[str, str], secrets: list[str] | tuple
     ) -> Parsed:
-        return await asyncio.to_thread(
+        job = partial(
             parse_feed,
             data,
             source=feed.name,
@@ -171,8 +193,14 @@ class _Run:
             headers=headers,
             feed_tz=feed.zone,
             max_items=self.settings.collect.max_items,
-            secrets=secrets,
+            secrets=tuple(secrets),
         )
+        if self.pool is not None:
+            try:
+                return await self.pool.run(job)
+            except _WorkerDied:  # killed, out of memory: parse here instead
+                log.warning("a parse worker died; parsing %s in this process", feed.name)
+        return await asyncio.to_thread(job)
 
     def _signature(self, feed: FeedConfig) -> str:
         """What the cached items depend on besides the bytes: reuse them only when all is the same."""
@@ -185,6 +213,104 @@ class _Run:
     @property
     def _max_bytes(self) -> int:
         return self.settings.collect.max_bytes
+
+
+def parse_workers(setting: int | None, feeds: int) -> int:
+    """How many forked parse workers a run gets: the setting, else one per idle core for a big run.
+
+    Extra processes only help when cores are idle; on a busy shared machine they split the same
+    share of CPU and add overhead, so by default a busy machine parses in threads.
+    """
+    if setting is not None:
+        return setting
+    cores = os.cpu_count() or 1
+    if feeds < PROCESS_POOL_MIN_FEEDS or cores < 2 or os.getloadavg()[0] >= cores / 2:
+        return 0
+    return min(cores, 4)
+
+
+def _parse_pool(setting: int | None, feeds: int) -> _ParsePool | None:
+    """Forked parse workers for a big run, started now, before this run has threads of its own."""
+    workers = parse_workers(setting, feeds)
+    if workers < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return _ParsePool(workers)
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _ParsePool:
+    """Forked workers on pipes that the event loop reads itself: no executor threads to wake.
+
+    (A ProcessPoolExecutor hands every job and result through two threads of this process, which
+    wait for the GIL behind the busy event loop: slower than parsing here.)
+    """
+
+    def __init__(self, workers: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.idle: asyncio.Queue[tuple[multiprocessing.process.BaseProcess, Connection]]
+        self.idle = asyncio.Queue()
+        self.procs = []
+        for _ in range(workers):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_work, args=(theirs, mine), daemon=True)
+            proc.start()
+            theirs.close()
+            self.procs.append((proc, mine))
+            self.idle.put_nowait((proc, mine))
+
+    async def run(self, job: Callable[[], Parsed]) -> Parsed:
+        proc, conn = await self.idle.get()
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        loop.add_reader(conn.fileno(), lambda: ready.done() or ready.set_result(None))
+        try:
+            conn.send(job)
+            await ready
+            ok, value = conn.recv()
+        except (EOFError, OSError) as e:
+            proc.kill()
+            raise _WorkerDied from e
+        except BaseException:  # cancelled mid-job: this worker's pipe is out of step, retire it
+            proc.kill()
+            raise
+        finally:
+            loop.remove_reader(conn.fileno())
+        self.idle.put_nowait((proc, conn))
+        if ok:
+            return value
+        raise value
+
+    def close(self) -> None:
+        for _, conn in self.procs:
+            conn.close()  # the worker sees EOF and exits
+        for proc, _ in self.procs:
+            proc.join(1)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _work(conn: Connection, parents_end: Connection) -> None:
+    """A parse worker: run each job it is sent and send back (ok, result or exception)."""
+    parents_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = (True, job())
+        except Exception as e:
+            reply = (
+                False,
+                e
+                if isinstance(e, FeedFailure)
+                else FeedFailure(f"unexpected error: {type(e).__name__}"),
+            )
+        conn.send(reply)
 
 
 def _since(started: float) -> float:

@@ -11,10 +11,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from briefing.errors import ConfigError
-from briefing.secrets import redact_url, remember_secret
+from briefing.secrets import redact_url, redact_webhook, remember_secret, remember_webhook
 
 
 def _known_zone_name(v: str) -> str:
@@ -61,7 +69,10 @@ class ReportConfig(BaseModel):
     category: str = "经济日报"
     tags: list[str] = Field(default_factory=lambda: ["经济日报", "宏观经济"])
     seo: list[str] = Field(default_factory=lambda: ["经济日报", "金融日报"])
-    cover_image: str | None = None
+    cover_image: str | None = None  # a fixed cover URL, used when no cover is drawn
+    cover: bool = True  # draw DATE.png beside the report and name it in coverImage
+    cover_url_prefix: str = ""  # coverImage = prefix + DATE.png; {date:%Y} etc. filled in
+    cover_font: str | None = None  # a CJK .ttf/.otf/.ttc instead of the bundled Noto Sans CJK
     top: int = Field(default=3, ge=1, le=10)
     general_max: int = Field(default=15, ge=0, le=100)
 
@@ -75,10 +86,82 @@ class CollectConfig(BaseModel):
     per_host: int = Field(default=6, ge=1, le=512)  # requests in flight to one host
     max_items: int = Field(default=10_000, ge=1)  # items kept per feed
     max_bytes: int = Field(default=16 * 2**20, ge=1024)  # a response or file larger is not a feed
+    parse_processes: int | None = Field(default=None, ge=0, le=64)  # None: by feed and CPU count
     user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
 
 
+Engine = Literal["hugo", "hexo", "jekyll"]
+WebhookFormat = Literal["json", "feishu", "dingtalk", "wecom", "slack"]
+
+
+class SiteTarget(BaseModel):
+    """A static site to copy the post and its cover into; `dir` is relative to feeds.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dir: str = Field(min_length=1)
+    engine: Engine | None = None  # detected from the site's files when not given
+
+
+class WebhookTarget(BaseModel):
+    """A chat channel; the URL is a secret (its token never shown): give it here or via url_env."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: SecretStr | None = None
+    url_env: str | None = None  # the environment variable (or .env entry) holding the URL
+    format: WebhookFormat = "json"
+    secret: SecretStr | None = None  # Feishu/DingTalk 加签 signing secret
+    secret_env: str | None = None  # or the environment variable holding it
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("a webhook url must start with http:// or https://")
+        return v
+
+    @model_validator(mode="after")
+    def _has_url(self) -> WebhookTarget:
+        if self.url is None:
+            raise ValueError("a webhook needs `url` or `url_env`")
+        remember_webhook(self.url.get_secret_value())  # masked in every line shown from now on
+        remember_secret(self.secret.get_secret_value() if self.secret else None)
+        return self
+
+
+class PublishConfig(BaseModel):
+    """Where `run` publishes a written report (never a held one), and how hard it tries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sites: list[SiteTarget] = Field(default_factory=list)
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    link: str | None = None  # the post's public URL for messages; {date} and {slug} filled in
+    slug: str = Field(default="briefing", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    retries: int = Field(default=3, ge=0, le=10)  # webhook retries on 429/5xx/network errors
+    backoff: float = Field(default=1.0, ge=0, le=60)  # first wait in seconds, doubling
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+
+class MemoryConfig(BaseModel):
+    """How far back the earlier reports in the output folder count as already published."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(default=7, ge=0, le=90)  # 0: no memory
+
+
 ResponseFormat = Literal["auto", "json_schema", "json_object", "prompt"]
+
+
+class Price(BaseModel):
+    """What a model costs per 1M tokens (any currency; the summary prints the number as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
 
 
 class LLMConfig(BaseModel):
@@ -95,6 +178,11 @@ class LLMConfig(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10)  # re-asks on invalid JSON
     max_retries: int = Field(default=4, ge=0, le=10)  # transport retries (429/5xx/timeouts)
     max_tokens: int = Field(default=2000, ge=100)
+    cache: bool = True  # answers kept in cache_dir/llm; `--no-cache` turns this off for one run
+    cache_max_age_days: float = Field(default=30, gt=0)
+    cache_max_mb: float = Field(default=50, gt=0)
+    max_tokens_per_run: int | None = Field(default=None, ge=1)  # then events fall back offline
+    prices: dict[str, Price] = Field(default_factory=dict)  # model -> price per 1M tokens
 
     @property
     def configured(self) -> bool:
@@ -112,6 +200,9 @@ class Settings(BaseModel):
     report: ReportConfig = Field(default_factory=ReportConfig)
     collect: CollectConfig = Field(default_factory=CollectConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    min_grounding: float | None = Field(default=None, ge=0, le=1)  # = `run --min-grounding`
     base_dir: Path = Field(default=Path("."), exclude=True)  # where feeds.yaml lives
     cache_dir: Path | None = None
 
@@ -170,6 +261,9 @@ class Settings(BaseModel):
         for feed in data["feeds"]:
             if feed["url"].startswith(("http://", "https://")):
                 feed["url"] = redact_url(feed["url"])
+        for hook, raw in zip(data["publish"]["webhooks"], self.publish.webhooks, strict=True):
+            hook["url"] = redact_webhook(raw.url.get_secret_value()) if raw.url else None
+            hook["secret"] = "***" if raw.secret else None
         return data
 
 
@@ -188,6 +282,20 @@ def _where(loc: tuple, raw: Mapping) -> str:
             parts.append(str(key))
             node = node.get(key) if isinstance(node, dict) else None
     return ".".join(parts)
+
+
+def _webhook_urls_from_env(publish: dict, env: Mapping[str, str], label: str) -> dict:
+    """`url_env` / `secret_env: NAME` of publish.webhooks: the value from the environment or .env."""
+    hooks = []
+    for k, hook in enumerate(publish.get("webhooks") or []):
+        for key in ("url", "secret"):
+            name = hook.get(f"{key}_env") if isinstance(hook, dict) else None
+            if name and not hook.get(key):
+                if not env.get(name):
+                    raise ConfigError(f"{label}: publish.webhooks[{k}]: ${name} is not set")
+                hook = {**hook, key: env[name]}
+        hooks.append(hook)
+    return {**publish, "webhooks": hooks} if hooks else publish
 
 
 def load_settings(
@@ -254,6 +362,8 @@ def settings_from_dict(
         )
         data["cache_dir"] = str(Path(xdg) / "briefing")
     data["base_dir"] = base_dir
+    if isinstance(data.get("publish"), dict):
+        data["publish"] = _webhook_urls_from_env(data["publish"], merged, label)
     try:
         return Settings.model_validate(data)
     except ValidationError as e:

@@ -14,9 +14,11 @@
     │   └── NothingWrittenError  the configured LLM wrote none of the events; the
     │                          offline draft is kept under OUT/drafts/, DATE.md not written (exit 7)
     ├── EvalThresholdError     eval score below --min-score                        (exit 8)
-    └── OutputError            a report, record or backup cannot be written (disk full,
-                               read-only folder, a path under a regular file); nothing
-                               replaced, no temp file left                         (exit 9)
+    ├── OutputError            a report, record or backup cannot be written (disk full,
+    │                          read-only folder, a path under a regular file); nothing
+    │                          replaced, no temp file left                         (exit 9)
+    └── PublishError           a site or webhook could not be published to after the
+                               retries; the written report stays as it is           (exit 10)
 
 Not BriefingErrors, but exit codes all the same: a flag the parser rejects (click's usage error)
 is 2 like ConfigError; Ctrl-C is 130 (128 + SIGINT) with nothing half-written; a reader that closes
@@ -96,3 +98,9 @@ class OutputError(BriefingError):
     """A write failed (ENOSPC, EROFS, EACCES, ENOTDIR): one line, and the previous files stay as they were."""
 
     exit_code = 9
+
+
+class PublishError(BriefingError):
+    """A site write or a webhook delivery failed (after the retries); the report itself stays written."""
+
+    exit_code = 10

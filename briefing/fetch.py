@@ -70,8 +70,8 @@ class _Timeout(FeedFailure):
         self.connect = connect
 
 
-def _mib(n: int) -> str:
-    return f"{n / 2**20:g} MiB"
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n / 2**10:g} KiB"
 
 
 # ---------------------------------------------------------------- files
@@ -94,7 +94,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise FeedFailure(f"not a regular file: {path}")  # a FIFO or a device never ends
         if info.st_size > max_bytes:
-            raise FeedFailure(f"file larger than {_mib(max_bytes)}: {path}")
+            raise FeedFailure(f"file larger than {_size(max_bytes)}: {path}")
         with path.open("rb") as f:
             data = f.read(max_bytes + 1)  # it may have grown since stat
     except FileNotFoundError:
@@ -104,7 +104,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     except OSError as e:
         raise FeedFailure(f"cannot read {path}: {e.strerror or type(e).__name__}") from None
     if len(data) > max_bytes:
-        raise FeedFailure(f"file larger than {_mib(max_bytes)}: {path}")
+        raise FeedFailure(f"file larger than {_size(max_bytes)}: {path}")
     return data
 
 
@@ -190,12 +190,12 @@ async def _get(
             )
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
-            raise FeedFailure(f"response larger than {_mib(max_bytes)}")
+            raise FeedFailure(f"response larger than {_size(max_bytes)}")
         chunks, size = [], 0
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
             if size > max_bytes:
-                raise FeedFailure(f"response larger than {_mib(max_bytes)}")
+                raise FeedFailure(f"response larger than {_size(max_bytes)}")
             chunks.append(chunk)
         # Relative links resolve against this: the URL without its credentials or tokens.
         headers = {"content-location": strip_credentials(str(resp.url))}
@@ -349,6 +349,15 @@ class FeedCache:
 
     def __init__(self, cache_dir: Path | None) -> None:
         self.root = cache_dir / "http" if cache_dir is not None else None
+        if self.root is not None and self.root.is_dir():
+            self._drop_legacy(self.root)
+
+    @staticmethod
+    def _drop_legacy(root: Path) -> None:
+        """Entries of the old layout (`<sha>.body` + `<sha>.json`) kept raw bodies and full URLs."""
+        for body in root.glob("*.body"):
+            body.with_suffix(".json").unlink(missing_ok=True)
+            body.unlink(missing_ok=True)
 
     def _path(self, url: str, feed: str) -> Path:
         assert self.root is not None

@@ -1,9 +1,11 @@
 """The LLM writer: each top event's 事件概述 / 深度解读 / 影响 / 投资启示 as schema-checked JSON.
 
-What the model fills is `EventDraft` (title, summary, insight, ≥3 impacts, takeaway); the event
-time and the source ids are filled by code from the event's items, never by the model. Prompts
-are `prompts/system.md.j2` plus one template per call (event, section, headline), the feed text
-fenced as untrusted data. Every call, good or failed, is kept in `LLMWriter.calls`.
+What the model fills is `EventDraft` (llm_drafts.py: title, summary, insight, ≥3 impacts,
+takeaway); the event time and the source ids are filled by code from the event's items, never by
+the model. Prompts are `prompts/system.md.j2` plus one template per call (event, section,
+headline, translate), the feed text fenced as untrusted data. Every call, good, cached or failed,
+is kept in `LLMWriter.calls`; answers go through the run's AnswerCache and TokenBudget
+(llm_cache.py), and a call the budget refuses falls back like any other failed call.
 
 Failure policy, per event:
 - The model never gives valid JSON (AnalysisError), or the endpoint keeps failing after the
@@ -15,9 +17,12 @@ Failure policy, per event:
 - A configuration error (HTTP 401/402/403/404, or quota exhausted) would fail every event the
   same way: LLMError is raised and the run stops (exit 7) instead of silently going offline.
 
-Headline: one small LLM call from the written events (titles, summaries, takeaways) and the
-other headlines, giving the headline, tags and SEO words; the configured report tags/SEO words
-come first. Should it fail, the offline writer's rule-made headline stands in.
+Headline: one small LLM call in the same round as the events (`headline_from_events`): it sees
+the ranked events, their items' headlines and leads, and the rule-made headline as a draft to
+improve; the configured report tags/SEO words come first. Should it fail, the rule stands in.
+
+一般事件: English-only headlines are translated in one batched call (`translate_titles`); a
+headline that gets no translation is left out, never published in English.
 
 write_section: exactly one ask_json call for one section; every other field is kept. An editor
 asked for it, so failures are raised, not papered over with offline text.
@@ -25,11 +30,12 @@ asked for it, so failures are raised, not papered over with offline text.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 
 from briefing.config import Settings
 from briefing.errors import LLMError
@@ -42,6 +48,8 @@ from briefing.llm import (
     make_chat_model,
     render_prompt,
 )
+from briefing.llm_cache import AnswerCache, TokenBudget
+from briefing.llm_drafts import SECTIONS, EventDraft, HeadlineDraft, TranslationsDraft
 from briefing.models import (
     Event,
     EventAnalysis,
@@ -55,107 +63,10 @@ from briefing.models import (
 from briefing.offline import OfflineWriter, event_time
 from briefing.rules import Rules
 from briefing.sanitize import one_line
-from briefing.write import Writer
+from briefing.write import Writer, needs_translation
 
 MAX_ITEMS = 8  # source items per prompt (rank puts the best first)
 MAX_CHARS = 1200  # characters of each item's text
-STANCES = ("利多", "利空", "中性", "分化")
-
-# -- what the model fills -----------------------------------------------------------------------
-
-Title = Annotated[str, Field(min_length=4, max_length=60, description="一句话标题，15–30字")]
-Summary = Annotated[
-    str, Field(min_length=10, description="事实段落，2–4句，只用来源中的事实和数字")
-]
-Insight = Annotated[str, Field(min_length=20, description="深度解读 & 洞察，2–3段，段落间空一行")]
-Takeaway = Annotated[str, Field(min_length=6, description="投资启示：一到三个具体动作，用分号分隔")]
-
-
-class ImpactDraft(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    asset: str = Field(
-        min_length=1, max_length=12, description="资产名，不带“对”字，如 美元、黄金/白银、A股"
-    )
-    stance: str = Field(
-        min_length=2,
-        max_length=16,
-        description="利多 / 利空 / 中性 / 分化，可加限定词，如 短期利空",
-    )
-    text: str = Field(min_length=4, description="一两句理由，说明传导路径")
-
-    @field_validator("asset")
-    @classmethod
-    def _no_dui(cls, v: str) -> str:
-        v = v.strip().removeprefix("对").strip()
-        if not v:
-            raise ValueError("资产名不能为空")
-        return v
-
-    @field_validator("stance")
-    @classmethod
-    def _stance(cls, v: str) -> str:
-        if not any(s in v for s in STANCES):
-            raise ValueError(
-                "stance 必须包含 利多、利空、中性、分化 之一（可加限定词，如 短期利空）"
-            )
-        return v.strip()
-
-
-Impacts = Annotated[
-    list[ImpactDraft], Field(min_length=3, max_length=6, description="3–5条，每条一类资产")
-]
-
-
-class EventDraft(BaseModel):
-    """One event section as the model writes it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    title: Title
-    summary: Summary
-    insight: Insight
-    impacts: Impacts
-    takeaway: Takeaway
-
-
-class SummaryDraft(BaseModel):
-    summary: Summary
-
-
-class InsightDraft(BaseModel):
-    insight: Insight
-
-
-class ImpactsDraft(BaseModel):
-    impacts: Annotated[
-        list[ImpactDraft], Field(min_length=1, max_length=6, description="通常3–5条")
-    ]
-
-
-class TakeawayDraft(BaseModel):
-    takeaway: Takeaway
-
-
-class HeadlineDraft(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    headline: str = Field(min_length=4, max_length=60, description="总标题，15–35字")
-    tags: list[Annotated[str, Field(min_length=1, max_length=12)]] = Field(
-        max_length=6, description="2–4个主题标签"
-    )
-    seo: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(
-        max_length=8, description="3–6个关键词"
-    )
-
-
-# section -> (EventAnalysis field, draft model, label used in the prompt)
-SECTIONS: dict[str, tuple[str, type[BaseModel], str]] = {
-    "summary": ("summary", SummaryDraft, "事件概述"),
-    "insight": ("insight", InsightDraft, "深度解读 & 洞察"),
-    "impact": ("impacts", ImpactsDraft, "影响"),
-    "takeaway": ("takeaway", TakeawayDraft, "投资启示"),
-}
 
 
 class LLMWriter:
@@ -171,6 +82,7 @@ class LLMWriter:
         fallback: Writer | None = None,
         rules: Rules | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
+        read_cache: bool = True,
     ) -> None:
         self.settings = settings
         self.config = settings.llm
@@ -178,6 +90,8 @@ class LLMWriter:
         self.fallback: Writer = fallback if fallback is not None else OfflineWriter(settings, rules)
         self.backoff = backoff
         self.formats = FormatMemory(self.config.response_format)  # detected once, kept for the run
+        self.cache = AnswerCache.for_settings(settings.cache_dir, self.config, read=read_cache)
+        self.budget = TokenBudget(self.config.max_tokens_per_run)
         self.calls: list[CallRecord] = []
         self.fallbacks: list[str] = []
 
@@ -224,6 +138,8 @@ class LLMWriter:
                 purpose=purpose,
                 formats=self.formats,
                 backoff=self.backoff,
+                cache=self.cache,
+                budget=self.budget,
             )
         except LLMError as exc:
             if (record := exc.record) is not None:
@@ -232,10 +148,25 @@ class LLMWriter:
         self.calls.append(record)
         return value, record
 
+    async def _ask_or_none(
+        self, messages: list[BaseMessage], schema: type[BaseModel], purpose: str
+    ) -> Any:
+        """For report-level calls with a rule to fall back on: None (reason kept) unless fatal."""
+        try:
+            value, _ = await self._ask(messages, schema, purpose)
+        except LLMError as exc:
+            if exc.fatal:
+                raise
+            self.fallbacks.append(one_line(str(exc)))
+            return None
+        return value
+
     @staticmethod
     def _provenance(items: list[Item], record: CallRecord) -> Provenance:
         return Provenance(
             writer="llm",
+            model=record.model,
+            cached=record.cached,
             items=[i.id for i in items],
             prompt_sha256=record.prompt_sha256,
             raw=record.raw,
@@ -265,7 +196,9 @@ class LLMWriter:
     async def write_event(self, event: Event) -> Written:
         """One LLM call (with re-asks) for the event; the offline writer stands in if it fails."""
         items = event.items[:MAX_ITEMS]
-        messages = self.messages("event.md.j2", items=self._items(items), max_chars=MAX_CHARS)
+        messages = self.messages(
+            "event.md.j2", items=self._items(items), max_chars=MAX_CHARS, previous=event.previous
+        )
         try:
             draft, record = await self._ask(
                 messages, EventDraft, purpose=f"event「{one_line(event.title)[:30]}」"
@@ -318,42 +251,88 @@ class LLMWriter:
         value = getattr(draft, field)
         if field == "impacts":
             value = [Impact(**i.model_dump()).model_dump() for i in value]
-        analysis = EventAnalysis.model_validate({**current.model_dump(), field: value})
+        # the rest is the editor's text as parsed back: taken as it is (no writer named)
+        analysis = EventAnalysis.model_validate(
+            {**current.model_dump(exclude={"writer"}), field: value}
+        ).model_copy(update={"writer": current.writer})
         return Written(analysis=analysis, provenance=self._provenance(items, record))
 
     async def write_headline(self, analyses: list[EventAnalysis], rest: list[Event]) -> Headline:
-        """One small LLM call; configured tags/SEO words first; the offline rule if the call fails."""
+        """From written sections (the rule when the call fails); write_all uses headline_from_events."""
         if not analyses:
             return await self.fallback.write_headline(analyses, rest)
+        events = [{"title": a.title, "lines": [a.summary], "lead": a.takeaway} for a in analyses]
+        rule = await self.fallback.write_headline(analyses, rest)
+        return await self._headline(events, rest, rule)
+
+    async def headline_from_events(self, top: list[Event], rest: list[Event]) -> Headline:
+        """The headline in the same round as the events: from what the ranked events and their
+        items say, with the rule-made headline as the draft the model improves on."""
+        drafts = [(await self.fallback.write_event(e)).analysis for e in top]
+        rule = await self.fallback.write_headline(drafts, rest)
+        if not top:
+            return rule
+        events = [
+            {
+                "title": e.title,
+                "lines": [one_line(i.title) for i in e.items[:4]],
+                "lead": (e.items[0].summary if e.items else "") or "",
+            }
+            for e in top
+        ]
+        return await self._headline(events, rest, rule)
+
+    async def _headline(
+        self, events: list[dict[str, Any]], rest: list[Event], rule: Headline
+    ) -> Headline:
         report = self.settings.report
         messages = self.messages(
             "headline.md.j2",
-            analyses=[a.model_dump(include={"title", "summary", "takeaway"}) for a in analyses],
+            events=events,
+            draft=rule.headline,
             rest=[one_line(e.title) for e in rest[: report.general_max]],
         )
-        try:
-            draft, _ = await self._ask(messages, HeadlineDraft, purpose="headline")
-        except LLMError as exc:
-            if exc.fatal:
-                raise
-            self.fallbacks.append(one_line(str(exc)))
-            return await self.fallback.write_headline(analyses, rest)
+        draft = await self._ask_or_none(messages, HeadlineDraft, purpose="headline")
+        if draft is None:
+            return rule
         return Headline(
             headline=one_line(draft.headline),
             tags=list(dict.fromkeys([*report.tags, *map(one_line, draft.tags)]))[:6],
             seo=list(dict.fromkeys([*report.seo, *map(one_line, draft.seo)]))[:8],
         )
 
+    async def translate_titles(self, titles: list[str]) -> list[str | None]:
+        """English-only headlines in Chinese, all in one call; None (left out) when it fails."""
+        todo = [(n, t) for n, t in enumerate(titles, 1) if needs_translation(t)]
+        out: list[str | None] = list(titles)
+        if not todo:
+            return out
+        for n, _ in todo:
+            out[n - 1] = None
+        await asyncio.sleep(0)  # the events, scheduled alongside, reserve the token budget first
+        messages = self.messages("translate.md.j2", titles=[{"n": n, "text": t} for n, t in todo])
+        draft = await self._ask_or_none(messages, TranslationsDraft, purpose="translate 一般事件")
+        if draft is None:
+            return out
+        wanted = {n for n, _ in todo}
+        for t in draft.titles:
+            if t.n in wanted:
+                out[t.n - 1] = one_line(t.zh)
+        return out
+
     # -- for the closing summary --------------------------------------------------------------------
 
-    def totals(self) -> dict[str, float]:
-        """Calls, answers, transport retries, tokens and summed call seconds over the run."""
+    def totals(self) -> dict[str, Any]:
+        """Calls, cached answers, answers, transport retries, tokens, seconds and cost over the run."""
+        costs = [c.cost for c in self.calls if c.cost is not None]
         return {
             "calls": len(self.calls),
+            "cached": sum(1 for c in self.calls if c.cached),
             "attempts": sum(c.attempts for c in self.calls),
             "transport_retries": sum(c.transport_retries for c in self.calls),
             "prompt_tokens": sum(c.usage.prompt_tokens for c in self.calls),
             "completion_tokens": sum(c.usage.completion_tokens for c in self.calls),
             "total_tokens": sum(c.usage.total_tokens for c in self.calls),
             "seconds": round(sum(c.seconds for c in self.calls), 3),
+            "cost": round(sum(costs), 8) if costs else None,
         }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date as Date
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from briefing.sanitize import harmless
 
@@ -59,6 +60,14 @@ class CollectResult(BaseModel):
     feeds: list[FeedStatus] = Field(default_factory=list)
 
 
+class Previous(BaseModel):
+    """An earlier report that told the same story (the run record keeps `date` and `title`)."""
+
+    date: str  # YYYY-MM-DD
+    title: str
+    takeaway: str = Field(default="", exclude=True)  # for the writer's prompt, not the record
+
+
 class Event(BaseModel):
     """One story, possibly told by several sources; `reasons` says how the score was made."""
 
@@ -67,6 +76,7 @@ class Event(BaseModel):
     items: list[Item]
     kind: str | None = None
     reasons: dict[str, float] = Field(default_factory=dict)
+    previous: Previous | None = None  # set by memory.py when an earlier report told this story
 
     @property
     def sources(self) -> list[str]:
@@ -100,8 +110,32 @@ class Impact(BaseModel):
         return harmless(v)
 
 
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+_NOT_TEXT = re.compile(r"[\s\W_]+")
+REPEAT_MIN_CHARS = 10  # a shorter shared fragment (a name, a figure) is not a repeat
+
+
+def repeats(summary: str, other: str) -> str | None:
+    """The summary sentence that `other` says again word for word (punctuation and spaces aside), if any."""
+    body = _NOT_TEXT.sub("", other)
+    if not body:
+        return None
+    whole = _NOT_TEXT.sub("", summary)
+    if len(body) >= REPEAT_MIN_CHARS and body in whole:
+        return other.strip()
+    for sentence in _SENTENCE_END.split(summary):
+        bare = _NOT_TEXT.sub("", sentence)
+        if len(bare) >= REPEAT_MIN_CHARS and bare in body:
+            return sentence.strip()
+    return None
+
+
 class EventAnalysis(BaseModel):
-    """One event section of the report, as the writer (offline or LLM) fills it."""
+    """One event section of the report, as the writer (offline or LLM) fills it.
+
+    A writer's section (one that names its `writer`) may not say a summary sentence again in 深度解读
+    or 投资启示; a report parsed back (no writer named) is an editor's text and is taken as it is.
+    """
 
     title: str
     event_time: str
@@ -115,16 +149,30 @@ class EventAnalysis(BaseModel):
         default_factory=list, description="ids of the items it was written from"
     )
     writer: Writer = "offline"
+    recap: str | None = None  # the `> 前情：` line of a continued story (memory.recap)
 
     @field_validator("title", "event_time", "takeaway")
     @classmethod
     def _one_line(cls, v: str) -> str:
         return harmless(v)
 
+    @field_validator("recap")
+    @classmethod
+    def _recap_line(cls, v: str | None) -> str | None:
+        return harmless(v) or None if v is not None else None
+
     @field_validator("summary", "insight")
     @classmethod
     def _block(cls, v: str) -> str:
         return harmless(v, multiline=True)
+
+    @model_validator(mode="after")
+    def _said_once(self) -> EventAnalysis:
+        if "writer" in self.model_fields_set:
+            for name in ("insight", "takeaway"):
+                if said := repeats(self.summary, getattr(self, name)):
+                    raise ValueError(f"{name} repeats the summary: 「{said[:40]}」")
+        return self
 
 
 class Report(BaseModel):
@@ -160,11 +208,16 @@ class Provenance(BaseModel):
     rules: list[str] = Field(
         default_factory=list
     )  # offline: rule ids (kind/asset) behind each bullet
+    model: str | None = None  # the model that wrote it (None: no model did)
+    cached: bool = False  # the model's answer came from the answer cache, not a request
     prompt_sha256: str | None = None
     raw: str | None = None  # the model's last raw answer
     usage: dict[str, int] = Field(default_factory=dict)
     attempts: int = 1
     fallback_reason: str | None = None  # set when the LLM failed and the offline writer stood in
+    notes: list[str] = Field(
+        default_factory=list
+    )  # how the section was made; shown by `briefing show`, never published
 
 
 class Written(BaseModel):

@@ -14,16 +14,19 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
+from briefing.cover import cover_url, make_cover, redraw_cover, save_cover
 from briefing.errors import (
     CollectError,
     ConfigError,
+    EvalThresholdError,
     NothingWrittenError,
     ReportExistsError,
     ReportFormatError,
 )
-from briefing.evaluate import check, sources_from_items
-from briefing.models import Event, FeedStatus, Report, Section
-from briefing.offline import OfflineWriter
+from briefing.evaluate import Source, check, sources_from_items
+from briefing.memory import load_memory, recap
+from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
+from briefing.offline import OfflineWriter, publishable
 from briefing.rank import rank
 from briefing.record import (
     DRAFTS,
@@ -38,27 +41,24 @@ from briefing.record import (
 from briefing.render import parse, render, section_text
 from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
-from briefing.write import Writer, write_all
+from briefing.write import Writer, preload, write_all
 
 
-def make_writer(settings: Settings) -> Writer:
+def make_writer(settings: Settings, *, read_cache: bool = True) -> Writer:
     """The LLM writer when a key or base URL is configured, the offline writer otherwise."""
     if settings.llm.configured:
         from briefing.llm_writer import LLMWriter
 
-        return LLMWriter(settings)
+        return LLMWriter(settings, read_cache=read_cache)
     return OfflineWriter(settings)
 
 
-def general_lines(rest: list[Event], limit: int) -> list[str]:
-    """`## 一般事件`: one line per other story, never a line that gives orders to a model."""
-    out: list[str] = []
-    for e in rest:
-        if len(out) >= limit:
-            break
-        if not is_instruction(e.title):
-            out.append(md_inline(e.title))
-    return out
+async def general_lines(rest: list[Event], limit: int, writer: Writer) -> list[str]:
+    """`## 一般事件`: one line per other story, never a line that gives orders to a model, never
+    an untranslated English headline (the writer translates them in one call, or leaves them out)."""
+    titles = [e.title for e in rest if not is_instruction(e.title)][: 2 * limit]
+    shown = await writer.translate_titles(titles) if titles else []
+    return [md_inline(t) for t in shown if t][:limit]
 
 
 def writer_label(writer: Writer, written_writers: list[str]) -> str:
@@ -81,13 +81,41 @@ class RunSummary:
     backup: Path | None = None
     calls: int = 0
     tokens: int = 0
+    cached: int = 0  # calls answered from the answer cache
+    cost: float | None = None  # from llm.prices
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
+    cover: Path | None = None
+    cover_warning: str | None = None
+    published: list[Any] = field(default_factory=list)  # publish.Outcome, one per target
+    top: int = 0
+    memory: dict[str, Any] | None = None  # memory.Memory.summary()
+    held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
+
+    @property
+    def publish_failed(self) -> list[Any]:
+        return [o for o in self.published if not o.ok]
 
 
-def _grounding(markdown: str, record: RunRecord) -> dict[str, Any]:
-    """The report checked against its own sources (shown in the closing summary, never published)."""
-    result = check(markdown, sources_from_items(record.items))
+class GroundingHeld(EvalThresholdError):
+    """The grounding gate held the report back (exit 8); the draft and its record are under DRAFTS."""
+
+    def __init__(self, summary: RunSummary, threshold: float, report: Path) -> None:
+        g = summary.grounding or {}
+        n = g.get("claims", 0)
+        super().__init__(
+            f"report held back: grounding {g.get('score', 0):.2f} ({n - len(g.get('unsupported', []))} "
+            f"of {n} checkable claims supported) is below the min-grounding threshold {threshold:.2f}; "
+            f"the draft is {summary.report}, {report} was not written"
+        )
+        self.summary = summary
+
+
+def _grounding(markdown: str, record: RunRecord, extra: list[Source]) -> dict[str, Any]:
+    """The report checked against its own sources (shown in the closing summary, never published).
+
+    `extra`: the earlier sections that continued stories' 前情 lines refer to."""
+    result = check(markdown, sources_from_items(record.items) + extra)
     unsupported = [c.text for c in result.claims if c.verdict != "supported"]
     return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}
 
@@ -96,6 +124,11 @@ def _call_stats(writer: Writer) -> tuple[list[dict[str, Any]], int]:
     calls = [c.model_dump(mode="json") for c in getattr(writer, "calls", [])]
     tokens = sum(int((c.get("usage") or {}).get("total_tokens", 0)) for c in calls)
     return calls, tokens
+
+
+def _cost(calls: list[dict[str, Any]]) -> float | None:
+    costs = [c["cost"] for c in calls if c.get("cost") is not None]
+    return round(sum(costs), 8) if costs else None
 
 
 async def run_async(
@@ -108,8 +141,13 @@ async def run_async(
     now: datetime | None = None,
     on_feed: Callable[[FeedStatus], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    min_grounding: float | None = None,
 ) -> RunSummary:
-    """collect → rank → write → render → save report and record → check grounding."""
+    """collect → rank (around it, the memory of earlier reports) → write → render → check → save.
+
+    Below `min_grounding` (else the settings' `min_grounding`) the report is held back: the draft
+    and its record go to DIR/drafts/ and GroundingHeld is raised; DIR/DATE.md is not touched."""
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
@@ -123,6 +161,8 @@ async def run_async(
         raise ConfigError("no enabled feeds in the configuration")
     check_out_dir(out_dir)  # before a feed is fetched or a model paid for
     stage = on_stage or (lambda _s: None)
+    if writer is None:
+        preload(settings)  # the LLM stack imports while the feeds are fetched
 
     stage("collect")
     collected = await collect_async(settings, on_feed=on_feed)
@@ -130,18 +170,34 @@ async def run_async(
         failed = "; ".join(f"{e.feed}: {e.error}" for e in collected.errors[:5])
         raise CollectError(f"no items from any feed ({failed or 'all feeds empty'})")
     stage("rank")
-    ranked = rank(collected.items, settings, day=day, now=now)
+    memory = load_memory(out_dir, day, settings.memory.lookback_days)
+    for warning in memory.warnings:
+        (on_warning or (lambda _w: None))(warning)
+    ranked = memory.annotate(rank(memory.fresh(collected.items), settings, day=day, now=now))
     if not ranked.top:
         window = settings.window(day, now)
+        told = (
+            f" ({memory.dropped_items} published by earlier reports)"
+            if memory.dropped_items
+            else ""
+        )
         raise CollectError(
-            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}"
+            f"no items inside the report window {window[0]:%Y-%m-%d %H:%M} – {window[1]:%Y-%m-%d %H:%M}{told}"
         )
 
     stage("write")
     writer = writer or make_writer(settings)
-    written, headline = await write_all(writer, ranked.top, ranked.rest)
-    analyses = [w.analysis for w in written]
-    label = writer_label(writer, [a.writer for a in analyses])
+    if writer.name == "offline":  # offline, an English-only story cannot be told: the next one is
+        ranked.top, ranked.rest = publishable(ranked.top, ranked.rest)
+    (written, headline), general = await asyncio.gather(
+        write_all(writer, ranked.top, ranked.rest),
+        general_lines(ranked.rest, settings.report.general_max, writer),
+    )
+    analyses = [
+        w.analysis.model_copy(update={"recap": recap(e.previous)}) if e.previous else w.analysis
+        for w, e in zip(written, ranked.top, strict=True)
+    ]
+    label = writer_label(writer, [w.provenance.writer for w in written])
     items, record_events = events_for_record(ranked.top, ranked.rest)
     report = Report(
         date=day,
@@ -152,7 +208,7 @@ async def run_async(
         seo=headline.seo or settings.report.seo,
         cover_image=settings.report.cover_image,
         events=analyses,
-        general=general_lines(ranked.rest, settings.report.general_max),
+        general=general,
         meta={
             "generator": {
                 "name": "briefing",
@@ -163,7 +219,14 @@ async def run_async(
             }
         },
     )
-    run_id = new_run_id(now, render(report))
+    cover_png, cover_warning = make_cover(report, settings.report)  # first: front matter names it
+    if cover_warning:
+        (on_warning or (lambda _w: None))(cover_warning)
+    if cover_png:
+        report.cover_image = cover_url(settings.report, day)
+    run_id = new_run_id(
+        now, report.model_dump_json(exclude={"meta"})
+    )  # not the version: a release keeps ids
     report.meta["generator"]["run_id"] = run_id
     markdown = render(report)
     calls, tokens = _call_stats(writer)
@@ -181,32 +244,79 @@ async def run_async(
         events=record_events,
         sections=[w.provenance for w in written],
         calls=calls,
+        memory=memory.summary(),
     )
     stage("check")
-    record.grounding = _grounding(markdown, record)
+    record.grounding = _grounding(markdown, record, memory.sources(ranked.top))
+    threshold = settings.min_grounding if min_grounding is None else min_grounding
 
     stage("save")
     record.seconds = round(time.perf_counter() - started, 3)
     if writer.name != "offline" and label == "offline":
         raise _nothing_written(settings, record, report_path, markdown, now)
+    if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
+        draft = report_path.parent / DRAFTS / report_path.name
+        write_pair(draft, markdown, record, stamp=None)
+        if cover_png:  # the draft names its cover as the report would: beside it
+            save_cover(draft.with_suffix(".png"), cover_png)
+        held = _summary(draft, collected, record, ranked, calls, tokens, None)
+        held.held = True
+        raise GroundingHeld(held, threshold, report_path)
+    cover_path = report_path.with_suffix(".png") if cover_png else None
+    unsaved = cover_path and cover_png and save_cover(cover_path, cover_png)
+    if unsaved:
+        cover_path, cover_warning, report.cover_image = None, unsaved, settings.report.cover_image
+        markdown = render(report)  # the front matter names no cover that is not there
     # the old pair goes to .history/ also when a file appeared while the run was going
     old = write_pair(report_path, markdown, record, stamp=now)
-    rec_path = record_path(report_path)
+    if unsaved:  # only now: when the pair cannot be written either, its error says it all
+        (on_warning or (lambda _w: None))(unsaved)
+    summary = _summary(report_path, collected, record, ranked, calls, tokens, old)
+    summary.cover, summary.cover_warning = cover_path, cover_warning
+    summary.published = await _publish(report_path, settings, stage)  # after writing, never undoing
+    return summary
+
+
+def _summary(
+    report: Path,
+    collected: CollectResult,
+    record: RunRecord,
+    ranked: RankResult,
+    calls: list[dict[str, Any]],
+    tokens: int,
+    backup: Path | None,
+) -> RunSummary:
     return RunSummary(
-        report=report_path,
-        record=rec_path,
+        report=report,
+        record=record_path(report),
         feeds_ok=sum(1 for f in collected.feeds if f.ok),
         feeds_failed=[(e.feed, e.error) for e in collected.errors],
-        items=len(items),
+        items=len(record.items),
         events=len(ranked.top) + len(ranked.rest),
-        writer=label,
+        writer=record.writer,
         seconds=record.seconds,
-        backup=old,
+        backup=backup,
         calls=len(calls),
         tokens=tokens,
+        cached=sum(1 for c in calls if c.get("cached")),
+        cost=_cost(calls),
         fallbacks=[p.fallback_reason for p in record.sections if p.fallback_reason],
         grounding=record.grounding,
+        top=len(ranked.top),
+        memory=record.memory,
     )
+
+
+async def _publish(
+    report_path: Path, settings: Settings, stage: Callable[[str], None]
+) -> list[Any]:
+    """The written report to feeds.yaml's `publish:` targets; failures are outcomes, never undo the report."""
+    if not (settings.publish.sites or settings.publish.webhooks):
+        return []
+    from briefing.publish import publish_configured
+
+    stage("publish")
+    return await asyncio.to_thread(publish_configured, report_path, settings)
 
 
 def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
@@ -249,7 +359,8 @@ class RerunResult:
     diff: str
     written: bool
     backup: Path | None
-    writer: str
+    writer: str  # the writer that actually wrote the section (from its provenance)
+    model: str | None = None  # the model that wrote it, when one did
 
 
 def settings_for_rerun(
@@ -269,6 +380,7 @@ async def rerun_async(
     writer: Writer | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
+    use_cache: bool = True,
 ) -> RerunResult:
     """Rewrite one section of event N (1-based) in place; every other byte of the file stays."""
     loaded = load_report(report, record=True)
@@ -284,7 +396,10 @@ async def rerun_async(
             f"--event {event}: not in the run record of {report} (it has {len(top)} events)"
         )
     settings = settings or settings_for_rerun(record, report)
-    writer = writer or make_writer(settings)
+    if not use_cache:
+        settings.llm.cache = False
+    # an editor's instruction always gets a fresh answer; the answer is still stored
+    writer = writer or make_writer(settings, read_cache=not instruction)
     current = parsed.report.events[event - 1]
     written = await writer.write_section(top[event - 1], current, section, instruction)
     new_section = section_text(written.analysis, section)
@@ -314,12 +429,13 @@ async def rerun_async(
                 event=event,
                 section=section,
                 instruction=instruction,
-                writer=written.analysis.writer,
+                writer=written.provenance.writer,
                 provenance=written.provenance,
                 calls=calls,
             )
         )
         old_copy = write_pair(report, loaded.encode(new_text), record, stamp=stamp)
+        redraw_cover(report, parse(new_text).report, settings.report)
     return RerunResult(
         report=report,
         event=event,
@@ -329,7 +445,8 @@ async def rerun_async(
         diff=diff,
         written=not dry_run and new_text != text,
         backup=old_copy,
-        writer=written.analysis.writer,
+        writer=written.provenance.writer,
+        model=written.provenance.model,
     )
 
 

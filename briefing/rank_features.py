@@ -257,11 +257,11 @@ def _classes(concepts: dict[str, float]) -> dict[str, frozenset[str]]:
 def build_docs(items: list[Item], weights: dict[str, float], rules: Rules) -> list[Doc]:
     """One feature vector per item, IDF-weighted over this batch, with its index keys."""
     mentions_of = lru_cache(maxsize=4096)(rules.entity_mentions)  # syndicated copies repeat text
-    ubiquitous, themes = frozenset(rules.ubiquitous), frozenset(rules.themes)
+    ubiquitous, subjects = frozenset(rules.ubiquitous), frozenset(rules.subjects)
     prefix = rules.prefix_pattern
     canon: dict[str, str] = {}
     parsed = [
-        _raw_features(it, mentions_of, ubiquitous, ubiquitous | themes, canon) for it in items
+        _raw_features(it, mentions_of, ubiquitous, ubiquitous | subjects, canon) for it in items
     ]
     df: dict[str, int] = defaultdict(int)
     for raw, _, _ in parsed:

@@ -110,7 +110,7 @@ def running_stories(
     running = {t.id for t in rules.topics if t.running}
     if not running:
         return clusters
-    keyword, themes = rules.is_keyword, set(rules.themes)
+    keyword, subjects = rules.is_keyword, set(rules.subjects)
     root = list(range(len(clusters)))
 
     first: dict[tuple[str, str], int] = {}
@@ -119,7 +119,7 @@ def running_stories(
         if not topics:
             continue
         names = {f[2:] for i in members for f in docs[i].concepts if f.startswith("E:")}
-        actors = sorted(a for a in names if a not in themes and not keyword(a))
+        actors = sorted(a for a in names if a not in subjects and not keyword(a))
         for key in ((t, a) for t in topics for a in actors):
             if key in first:
                 ra, rb = sorted((_find(root, first[key]), _find(root, c)))

@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from briefing import __version__
 from briefing.errors import OutputError, RecordError
-from briefing.models import Event, FeedError, FeedStatus, Item, Provenance
+from briefing.models import Event, FeedError, FeedStatus, Item, Previous, Provenance
 from briefing.render import stage_atomic
 
 HISTORY = ".history"
@@ -45,6 +45,7 @@ class RecordEvent(BaseModel):
     reasons: dict[str, float] = Field(default_factory=dict)
     items: list[str]
     top: bool = False
+    previous: Previous | None = None  # an earlier report told this story: {"date", "title"}
 
 
 class Rerun(BaseModel):
@@ -83,6 +84,7 @@ class RunRecord(BaseModel):
         default_factory=list
     )  # every LLM call: purpose, prompt hash, usage, raw
     grounding: dict[str, Any] | None = None
+    memory: dict[str, Any] | None = None  # memory.Memory.summary(): days read, what was left out
     reruns: list[Rerun] = Field(default_factory=list)
 
     def top_events(self) -> list[Event]:
@@ -95,6 +97,7 @@ class RunRecord(BaseModel):
                 kind=e.kind,
                 reasons=e.reasons,
                 items=[by_id[i] for i in e.items if i in by_id],
+                previous=e.previous,
             )
             for e in self.events
             if e.top
@@ -120,6 +123,7 @@ def events_for_record(top: list[Event], rest: list[Event]) -> tuple[list[Item], 
                     reasons=e.reasons,
                     items=[i.id for i in e.items],
                     top=is_top,
+                    previous=e.previous,
                 )
             )
     return list(items.values()), out
@@ -127,13 +131,6 @@ def events_for_record(top: list[Event], rest: list[Event]) -> tuple[list[Item], 
 
 def record_json(record: RunRecord) -> str:
     return record.model_dump_json(indent=2) + "\n"
-
-
-def save_record(record: RunRecord, report: Path) -> Path:
-    """Only the record (tests and tools); a run or rerun writes report and record with write_pair."""
-    path = record_path(report)
-    write_pair(report, None, record, stamp=None)
-    return path
 
 
 def load_record(report: Path) -> RunRecord:
@@ -269,16 +266,3 @@ def check_out_dir(out_dir: Path) -> None:
         if e.errno == errno.EROFS:
             reason = "read-only file system"
         raise OutputError(f"{out_dir}: cannot write there ({reason}); pass --out DIR") from None
-
-
-def backup(path: Path, stamp: datetime) -> Path | None:
-    """Copy `path` into `.history/` beside it before it is replaced; None when there is nothing yet."""
-    if not path.exists():
-        return None
-    dest = path.parent / HISTORY / _history_name(path, stamp, path.stem)
-    try:
-        tmp = _stage_copy(path, dest)
-        os.replace(tmp, dest)
-    except OSError as e:
-        raise output_error(e, dest) from None
-    return dest

@@ -88,6 +88,7 @@ def render(report: Report) -> str:
 _FM = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 _H2 = re.compile(r"^##[ \t]+(.*?)[ \t]*\r?$", re.M)
 _TIME = re.compile(r"^事件时间[：:][ \t]*(.*?)[ \t]*\r?$", re.M)
+_RECAP = re.compile(r"\A\s*^>[ \t]*前情[：:][ \t]*(.*?)[ \t]*\r?$", re.M)
 _INSIGHT = re.compile(r"^###[ \t]*深度解读.*$", re.M)
 _IMPACT = re.compile(r"^###[ \t]*影响[ \t]*\r?$", re.M)
 _TAKEAWAY = re.compile(r"^>[ \t]*投资启示[：:][ \t]*(.*?)[ \t]*\r?$", re.M)
@@ -139,8 +140,12 @@ def _parse_event(
     ins = need(_INSIGHT, "### 深度解读 & 洞察", t.end())
     imp = need(_IMPACT, "### 影响", ins.end())
     tk = need(_TAKEAWAY, "> 投资启示：", imp.end())
+    rc = _RECAP.match(
+        text[t.end() : ins.start()]
+    )  # a continued story: the line right after the time
+    summary_start = t.end() + rc.end() if rc else t.end()
     spans = {
-        "summary": _strip_span(text, t.end(), ins.start()),
+        "summary": _strip_span(text, summary_start, ins.start()),
         "insight": _strip_span(text, ins.end(), imp.start()),
         "impact": _strip_span(text, imp.end(), tk.start()),
         "takeaway": tk.span(1),
@@ -159,6 +164,7 @@ def _parse_event(
         insight=text[slice(*spans["insight"])],
         impacts=impacts,
         takeaway=tk.group(1),
+        recap=rc.group(1) if rc else None,
     )
     return analysis, spans
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Literal
 
 import ahocorasick
 import yaml
@@ -85,15 +86,41 @@ def _bounded(text: str, start: int, end: int) -> bool:
     )
 
 
-class ImpactRule(BaseModel):
-    asset: str
-    stance: str
+Direction = Literal["up", "down"]
+Surprise = Literal["above", "below"]
+
+
+class Clause(BaseModel):
+    """A sentence of the table that applies only to some events: by keyword, direction and surprise."""
+
     text: str
     when: list[str] = Field(default_factory=list)
+    direction: Direction | None = None  # the event's figure rises (up) / falls (down)
+    surprise: Surprise | None = None  # above / below expectations
 
     @cached_property
     def when_pattern(self) -> re.Pattern[str] | None:
         return keyword_pattern(self.when)
+
+    def applies(self, text: str, direction: str | None = None, surprise: str | None = None) -> bool:
+        """True when every condition it states holds (a clause without conditions always applies)."""
+        return (
+            (self.when_pattern is None or bool(self.when_pattern.search(text)))
+            and (self.direction is None or self.direction == direction)
+            and (self.surprise is None or self.surprise == surprise)
+        )
+
+
+class ImpactRule(Clause):
+    asset: str
+    stance: str
+
+
+def first_applying(
+    clauses: list[Clause], text: str, direction: str | None = None, surprise: str | None = None
+) -> Clause | None:
+    """The first clause that applies: the table lists the specific ones before the general."""
+    return next((c for c in clauses if c.applies(text, direction, surprise)), None)
 
 
 class Kind(BaseModel):
@@ -103,6 +130,20 @@ class Kind(BaseModel):
     match: list[list[str]] = Field(default_factory=list)
     impacts: list[ImpactRule] = Field(min_length=3)
     takeaway: str
+    advice: list[Clause] = Field(
+        default_factory=list
+    )  # 投资启示's first half, by direction/surprise
+    watch: str = ""  # what to watch next when the sources name nothing
+    levels: list[str] = Field(
+        default_factory=list
+    )  # market levels worth naming when sources give them
+    mechanism: list[Clause] = Field(default_factory=list)  # 深度解读's closing sentence
+    theme: list[Clause] = Field(default_factory=list)  # the event's words in the day's headline
+    rises: list[str] = Field(default_factory=list)  # words that mean "up" for this kind's figure
+    falls: list[str] = Field(default_factory=list)
+    reading: bool = (
+        False  # a data release: the figure is compared with expectations and the previous value
+    )
 
     @cached_property
     def patterns(self) -> list[re.Pattern[str]]:
@@ -111,9 +152,27 @@ class Kind(BaseModel):
     def matches(self, text: str) -> bool:
         return all(p.search(text) for p in self.patterns)
 
-    def impacts_for(self, text: str) -> list[ImpactRule]:
-        """The impact rules that apply to an event whose text is `text` (those without `when` always do)."""
-        return [r for r in self.impacts if r.when_pattern is None or r.when_pattern.search(text)]
+    def impacts_for(
+        self, text: str, direction: str | None = None, surprise: str | None = None
+    ) -> list[ImpactRule]:
+        """One rule per asset, the first that applies, in the table's asset order."""
+        out: dict[str, ImpactRule] = {}
+        for r in self.impacts:
+            if r.asset not in out and r.applies(text, direction, surprise):
+                out[r.asset] = r
+        return list(out.values())
+
+    def clause(self, field: str, text: str, direction: str | None, surprise: str | None) -> str:
+        """The first applying clause of `advice`, `mechanism` or `theme`; '' when none does."""
+        c = first_applying(getattr(self, field), text, direction, surprise)
+        return c.text if c else ""
+
+
+class Synthesis(BaseModel):
+    """A theme of the day for the headline when the top events are of these kinds."""
+
+    kinds: list[str] = Field(min_length=1)
+    text: str
 
 
 class Topic(BaseModel):
@@ -129,9 +188,10 @@ class Topic(BaseModel):
 
 class Rules(BaseModel):
     kinds: list[Kind] = Field(min_length=1)
+    themes: list[Synthesis] = Field(default_factory=list)  # the offline headline's theme of the day
     entities: dict[str, list[str]] = Field(default_factory=dict)
     ubiquitous: list[str] = Field(default_factory=list)  # entities too common to tie two stories
-    themes: list[str] = Field(default_factory=list)  # entities that say what, not who
+    subjects: list[str] = Field(default_factory=list)  # entities that say what, not who
     topics: list[Topic] = Field(default_factory=list)
     digests: list[str] = Field(default_factory=list)  # regexes: roundup and teaser titles
     prefixes: list[str] = Field(default_factory=list)  # 快讯, 独家…: labels that open a headline

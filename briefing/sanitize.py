@@ -186,20 +186,23 @@ _SEGMENT = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 
 def _is_boilerplate_segment(seg: str) -> bool:
     seg = seg.strip()
-    if not seg or _DECORATION.match(seg):
-        return True
     if _CREDIT.match(seg):
         return len(seg) <= 80  # a credit line, or 原标题 and a headline; longer is a paragraph
     return len(seg) <= 40 and bool(_PROMPT.search(seg))
 
 
 def strip_boilerplate(text: str) -> str:
-    """Text without the platform's prompts and credit lines (「点击这里，查看更多」「原标题：…」「责任编辑：…」…)."""
+    """Text without the platform's prompts and credit lines (「点击这里，查看更多」「原标题：…」「责任编辑：…」…).
+
+    Prompts and credits go sentence by sentence; a line of only symbols (▼, - END -) goes whole.
+    """
     kept_lines = []
     for line in text.split("\n"):
+        if _DECORATION.match(line):
+            continue
         parts = _SEGMENT.findall(line)
         kept = "".join(p for p in parts if not _is_boilerplate_segment(p)).strip()
-        if kept:
+        if kept and not _DECORATION.match(kept):
             kept_lines.append(kept)
     return "\n".join(kept_lines)
 

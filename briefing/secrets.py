@@ -7,7 +7,7 @@ Used by config (the run record's settings), collect (feed URLs, links, the HTTP 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 SECRET_KEY = re.compile(r"key|token|secret|sig|pass|auth|session|credential", re.IGNORECASE)
 
@@ -26,7 +26,44 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`]+""")
+# path segments after these carry the token: Feishu/Lark .../bot/v2/hook/<token>,
+# Slack /services/T…/B…/<token>, Discord /api/webhooks/<id>/<token>, WeCom/DingTalk keep it in the query
+_TOKEN_AFTER = {"hook", "hooks", "services", "webhook", "webhooks"}
+_TOKENISH = re.compile(r"^(?=.*\d)[A-Za-z0-9_\-]{20,}$")
+
+
+def _path_tokens(path: str) -> list[int]:
+    """Indexes of the path segments that carry a token."""
+    segments, found, after = path.split("/"), [], False
+    for k, seg in enumerate(segments):
+        if after and seg or _TOKENISH.match(seg):
+            found.append(k)
+        after = after or seg.lower() in _TOKEN_AFTER
+    return found
+
+
+def redact_webhook(url: str) -> str:
+    """A webhook URL fit to show: redact_url, plus the tokens webhook services put in the path."""
+    parts = urlsplit(redact_url(url))
+    segments = parts.path.split("/")
+    for k in _path_tokens(parts.path):
+        segments[k] = "***"
+    return urlunsplit(parts._replace(path="/".join(segments)))
+
+
+def remember_webhook(url: str) -> None:
+    """Every token a webhook URL carries (path and query) is masked by redact_text from now on."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return
+    segments = path.split("/")
+    for secret in [segments[k] for k in _path_tokens(path)] + url_secrets(url):
+        remember_secret(secret)
+
+
+# brackets end a URL here ("[link=https://x]…" in a feed title); a bracketed IPv6 host holds no secret
+_URL = re.compile(r"""\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'"<>`\[\]，。；、（）]+""")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _KNOWN: set[str] = set()
 
@@ -59,16 +96,21 @@ def strip_credentials(url: str) -> str:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The secret values a URL carries (password, token-like query values), longest first, to scrub."""
+    """The secret values a URL carries (password, token-like query values), longest first, to scrub.
+
+    Each as written in the URL, decoded, and percent-encoded, since a server may echo any of them.
+    """
     try:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
         return []
-    found = {password} if password else set()
-    found |= {v for k, v in parse_qsl(parts.query) if SECRET_KEY.search(k)}
-    found |= {quote(s, safe="") for s in found}  # as it appears percent-encoded, too
-    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+    found = {password, unquote(password)} if password else set()
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if value and SECRET_KEY.search(unquote_plus(key)):
+            found |= {value, unquote_plus(value), quote(unquote_plus(value), safe="")}
+    return sorted((s for s in found if len(s) >= 4), key=lambda s: (-len(s), s))
 
 
 def scrub(text: str, secrets: list[str]) -> str:

@@ -90,7 +90,7 @@ def _figures(text: str) -> set[str]:
     out = set()
     for m in _FIGURE.finditer(text.replace(" ", "")):
         tail = text.replace(" ", "")[m.end() : m.end() + 1]
-        if tail in "年月日时" and not m.group(0)[-1:] in "%点":
+        if tail in "年月日时" and m.group(0)[-1:] not in "%点":
             continue
         if "." in m.group(0) or not m.group(0).isdigit():
             out.add(m.group(0))
@@ -127,7 +127,7 @@ def check_repeated(report: Report) -> list[Problem]:
             n = _norm(s)
             if len(n) < 8:
                 continue
-            for m, w, orig in seen:
+            for m, w, _ in seen:
                 if n == m or (len(n) >= 10 and n in m) or (len(m) >= 10 and m in n):
                     out.append(Problem("repeated", f"{where} ≈ {w}", s))
                     break
@@ -146,7 +146,9 @@ def check_english(report: Report) -> list[Problem]:
 def check_titles(report: Report) -> list[Problem]:
     out = []
     if len(report.headline) > HEADLINE_MAX:
-        out.append(Problem("headline_long", "headline", f"{len(report.headline)}: {report.headline}"))
+        out.append(
+            Problem("headline_long", "headline", f"{len(report.headline)}: {report.headline}")
+        )
     head = _norm(report.headline)
     joined = sum(
         any(len(c) >= 6 and c in head for c in map(_norm, re.split(r"[：:，,；;\s]+", e.title)))
@@ -176,24 +178,29 @@ def _terms(text: str) -> set[str]:
 
 
 def check_general(report: Report) -> list[Problem]:
+    """A 一般事件 line that shares a top event's figure, most of its title's words, or two of its
+    names and keywords; named against the event it shares most with."""
     out = []
     for k, line in enumerate(report.general, 1):
         figures, terms, words = _figures(line), _terms(line), _bigrams(line)
+        found = []
         for n, e in enumerate(report.events, 1):
             body = f"{e.title}\n{e.summary}\n{e.insight}"
-            shared = figures & _figures(body)
             overlap = len(words & _bigrams(e.title)) / len(words) if words else 0
             common = terms & _terms(body)
+            shared = figures & _figures(body) if common or overlap >= 0.2 else set()
             if shared or overlap >= 0.4 or (len(common) >= 2 and common & _terms(e.title)):
-                why = (
-                    f"shares {'、'.join(sorted(shared))}"
-                    if shared
-                    else f"{overlap:.0%} of its words"
-                    if overlap >= 0.4
-                    else f"both on {'、'.join(sorted(common))}"
-                )
-                out.append(Problem("general_retells", f"一般事件 {k} ≈ event {n} ({why})", line))
-                break
+                found.append((len(shared), len(common), overlap, n, shared, common))
+        if found:
+            _, _, overlap, n, shared, common = max(found)
+            why = (
+                f"shares {'、'.join(sorted(shared))}"
+                if shared
+                else f"{overlap:.0%} of its words"
+                if overlap >= 0.4
+                else f"both on {'、'.join(sorted(common))}"
+            )
+            out.append(Problem("general_retells", f"一般事件 {k} ≈ event {n} ({why})", line))
     return out
 
 
@@ -203,10 +210,14 @@ def check_stances(report: Report) -> list[Problem]:
         for i in e.impacts:
             bare = re.sub(r"^(短期|中期|长期|结构性|偏)", "", i.stance)
             if bare in ("分化", "中性") and (_HEDGE.search(i.text) or len(_norm(i.text)) < 6):
-                out.append(Problem("generic_stance", f"event {n} 影响 {i.asset}", f"{i.stance}。{i.text}"))
+                out.append(
+                    Problem("generic_stance", f"event {n} 影响 {i.asset}", f"{i.stance}。{i.text}")
+                )
         stocks = {i.asset: i.stance for i in e.impacts if i.asset in ("股市", "A股")}
         if len(stocks) == 2 and len(set(stocks.values())) == 1:
-            out.append(Problem("stock_overlap", f"event {n} 影响", f"股市 and A股 both {stocks['A股']}"))
+            out.append(
+                Problem("stock_overlap", f"event {n} 影响", f"股市 and A股 both {stocks['A股']}")
+            )
         if not _WATCH.search(e.takeaway):
             out.append(Problem("vague_takeaway", f"event {n} takeaway", e.takeaway))
     return out
@@ -235,9 +246,7 @@ def table(rows: list[tuple[str, list[Problem]]]) -> list[str]:
     header = f"{'report':<{name_w}}  " + "  ".join(short.values()) + "  total"
     lines = [header, "-" * len(header)]
     for name, problems in rows:
-        cells = [
-            f"{sum(p.check == c for p in problems):>{len(short[c])}}" for c in CHECKS
-        ]
+        cells = [f"{sum(p.check == c for p in problems):>{len(short[c])}}" for c in CHECKS]
         lines.append(f"{name:<{name_w}}  " + "  ".join(cells) + f"  {len(problems):>5}")
     return lines
 
@@ -249,7 +258,9 @@ def offline_reports(out: Path) -> list[Path]:
 
     paths = []
     for feeds, day in SAMPLES:
-        settings = load_settings(feeds, env={"BRIEFING_CACHE_DIR": str(out / ".cache")}, env_file=None)
+        settings = load_settings(
+            feeds, env={"BRIEFING_CACHE_DIR": str(out / ".cache")}, env_file=None
+        )
         now = datetime(day.year, day.month, day.day, 23, 0, tzinfo=ZoneInfo(settings.timezone))
         summary = run(settings, day=day, out_dir=out / feeds.parent.name, now=now, force=True)
         paths.append(summary.report)
@@ -257,8 +268,12 @@ def offline_reports(out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.editorial", description=__doc__.splitlines()[0])
-    parser.add_argument("reports", nargs="*", type=Path, help="reports to score (default: the two offline samples)")
+    parser = argparse.ArgumentParser(
+        prog="python -m evals.editorial", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "reports", nargs="*", type=Path, help="reports to score (default: the two offline samples)"
+    )
     parser.add_argument("--out", type=Path, help="keep the sample reports in this directory")
     parser.add_argument("--quiet", action="store_true", help="the summary table only")
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@
         settings.llm.base_url = srv.base_url                   # http://127.0.0.1:PORT/v1
         …
         srv.requests                                           # every request body, parsed
+        srv.arrived, srv.answered, srv.max_in_flight           # when requests came and went
 
 POST /v1/chat/completions takes the first queued Reply whose `when` accepts the request body (a
 Reply without `when` accepts any); with none queued the default responder answers valid JSON for
@@ -115,7 +116,7 @@ def example(node: dict, root: dict, name: str = "", n: int = 1, i: int = 0) -> A
         count = min(count, node.get("maxItems", count))
         return [example(node.get("items", {}), root, name, n, j) for j in range(count)]
     if kind == "integer":
-        return 1
+        return i + 1 if name == "n" else 1  # `n` numbers list entries (translations)
     if kind == "number":
         return 1.0
     if kind == "boolean":
@@ -144,6 +145,8 @@ class FakeLLMServer:
         self.requests: list[dict] = []  # request bodies in arrival order
         self.headers: list[dict[str, str]] = []  # request headers, same order
         self.statuses: list[int] = []  # the status each request got, in answer order
+        self.arrived: list[float] = []  # time.time() each request arrived, same order as requests
+        self.answered: list[float] = []  # time.time() each answer was sent, in answer order
         self.max_in_flight = 0
         self._queue: list[Reply] = []
         self._lock = threading.Lock()
@@ -213,6 +216,7 @@ class FakeLLMServer:
 
     def _take(self, body: dict, headers: dict[str, str]) -> tuple[Reply, int]:
         with self._lock:
+            self.arrived.append(time.time())
             self.requests.append(body)
             self.headers.append(headers)
             n = len(self.requests)
@@ -227,6 +231,7 @@ class FakeLLMServer:
         with self._lock:
             self._in_flight -= 1
             self.statuses.append(status)
+            self.answered.append(time.time())
 
     def answer(
         self, body: dict, headers: dict[str, str] | None = None

@@ -3,115 +3,24 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from feedserver import RSS, XML, FeedServer, Reply, fixture, serve
 
 from briefing.collect import collect, parse_retry_after, redact_url
 from briefing.config import CollectConfig, FeedConfig, Settings, load_settings
 from briefing.models import CollectResult, FeedStatus
-
-FIXTURES = Path(__file__).parent / "fixtures" / "collect"
-RSS = "application/rss+xml; charset=utf-8"
-XML = "application/xml"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-# ---------------------------------------------------------------- a loopback feed server
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    content_type: str | None = RSS
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before answering; released early when the test ends
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # the default 5 drops SYNs when every feed connects at once
-
-
-class FeedServer:
-    """Serves a table of path → successive replies (the last repeats); counts and records requests."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, list[Reply]] = {}
-        self.hits: Counter[str] = Counter()
-        self.requests: dict[str, list[dict[str, str]]] = {}
-        self.release = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?")[0]
-                n = server.hits[path]
-                server.hits[path] += 1
-                server.requests.setdefault(path, []).append(dict(self.headers))
-                replies = server.routes.get(path) or [Reply(404, b"not here", "text/plain")]
-                reply = replies[min(n, len(replies) - 1)]
-                if reply.delay:
-                    server.release.wait(reply.delay)
-                    if server.release.is_set():
-                        return
-                status, body = reply.status, reply.body
-                if (reply.etag and self.headers.get("If-None-Match") == reply.etag) or (
-                    reply.last_modified
-                    and self.headers.get("If-Modified-Since") == reply.last_modified
-                ):
-                    status, body = 304, b""
-                try:
-                    self.send_response(status)
-                    if reply.content_type and status != 304:
-                        self.send_header("Content-Type", reply.content_type)
-                    if reply.etag:
-                        self.send_header("ETag", reply.etag)
-                    if reply.last_modified:
-                        self.send_header("Last-Modified", reply.last_modified)
-                    for k, v in reply.headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def route(self, path: str, *replies: Reply) -> str:
-        self.routes[path] = list(replies)
-        return self.base + path
+from briefing.secrets import strip_credentials, url_secrets
 
 
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
-    s = FeedServer()
-    thread = threading.Thread(target=s.httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield s
-    s.release.set()
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    yield from serve()
 
 
 def settings_for(tmp_path: Path, feeds: dict[str, str], **collect: float) -> Settings:
@@ -501,9 +410,43 @@ def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
 
 
+@pytest.mark.parametrize(
+    ("url", "stripped", "secrets"),
+    [
+        ("https://example.com/rss.xml", "https://example.com/rss.xml", []),
+        (
+            "https://u:pass1234@example.com/rss?lang=zh",
+            "https://example.com/rss?lang=zh",
+            ["pass1234"],
+        ),
+        (
+            "https://example.com/rss?api_key=k-1234&lang=zh&token=t/56+78",
+            "https://example.com/rss?lang=zh",
+            ["t%2F56%2078", "t/56 78", "t/56+78", "k-1234"],
+        ),
+        ("https://example.com/rss?sig=ab", "https://example.com/rss", []),  # too short to scrub
+    ],
+)
+def test_strip_credentials_and_url_secrets(url: str, stripped: str, secrets: list[str]) -> None:
+    assert strip_credentials(url) == stripped
+    assert url_secrets(url) == secrets
+
+
 def test_no_feeds_and_an_empty_but_valid_feed(server: FeedServer, tmp_path: Path) -> None:
     assert collect(settings_for(tmp_path, {})) == CollectResult()
     empty = '<?xml version="1.0"?><rss version="2.0"><channel><title>空</title></channel></rss>'.encode()
     result = collect(settings_for(tmp_path, {"空": server.route("/empty", Reply(body=empty))}))
     assert (result.errors, result.items) == ([], [])
     assert (result.feeds[0].ok, result.feeds[0].items) == (True, 0)
+
+
+def test_the_old_cache_layout_is_removed(server: FeedServer, tmp_path: Path) -> None:
+    """Before 0.2 the cache kept raw bodies and full URLs (secrets included): they go."""
+    http = tmp_path / "cache" / "http"
+    http.mkdir(parents=True)
+    (http / "0123abcd.body").write_bytes(b"<rss>token=abc123</rss>")
+    (http / "0123abcd.json").write_text('{"url": "http://x/?token=abc123"}', encoding="utf-8")
+    url = server.route("/feed", Reply(body=fixture("rss20_utf8.xml"), etag='"v1"'))
+    collect(settings_for(tmp_path, {"x": url}))
+    assert not any("abc123" in p.read_text(encoding="utf-8") for p in http.iterdir())
+    assert [p.suffix for p in http.iterdir()] == [".json"]

@@ -221,9 +221,9 @@ def test_misattribution_to_another_named_firm() -> None:
         == "supported"
     )
     v = one("华泰证券首席经济学家明明认为，物价温和回升为货币政策留出了空间。", source)
-    assert (v.verdict, v.kind) == ("unsupported", ["entity"])
+    assert (v.verdict, v.kind) == ("unsupported", ["speaker"])
     assert v.reasons[0].startswith(
-        "attributed to 华泰证券, but the source attributes it to 中信证券"
+        "attributed to 华泰证券, but the source attributes it to “中信证券首席经济学家明明”"
     )
 
 

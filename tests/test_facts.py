@@ -167,7 +167,7 @@ def test_subject_features(window: str, expected: set[str]) -> None:
                 ("2000亿元", "，实现净投放", "当月到期量为8000亿元，实现净投放"),
             ],
         ),
-        ("同比增长三成", []),  # no unit, no window
+        ("同比增长三成", [("三成", "同比增长", "同比增长")]),  # 三成 is 30%
     ],
 )
 def test_number_windows(text: str, expected: list[tuple[str, str, str]]) -> None:

@@ -38,10 +38,66 @@ def test_entities_use_the_alias_table_longest_first(text: str, entities: set[str
     assert load_rules().entities_in(text) == entities
 
 
-def test_every_kind_has_three_assets_and_no_numbers_in_rule_texts() -> None:
+def test_every_kind_gives_three_assets_whichever_way_the_news_goes_and_no_numbers_in_its_texts() -> (
+    None
+):
     import re
 
     for kind in load_rules().kinds:
-        assert len({r.asset for r in kind.impacts if not r.when}) >= 3, kind.id
-        for r in kind.impacts:
-            assert not re.search(r"\d", r.text + kind.takeaway), kind.id
+        words = " ".join(w for r in kind.impacts for w in r.when)
+        for way in ("up", "down"):
+            assert len(kind.impacts_for(words, way)) >= 3, (kind.id, way)
+        clauses = [*kind.impacts, *kind.mechanism, *kind.advice, *kind.theme]
+        for text in [c.text for c in clauses] + [kind.takeaway, kind.watch]:
+            assert not re.search(r"\d", text), (kind.id, text)
+
+
+def test_a_rule_applies_only_when_its_direction_and_surprise_hold() -> None:
+    kind = load_rules().kind("inflation_data")
+    us = "美国2月CPI同比上涨"
+    assert [(r.asset, r.stance) for r in kind.impacts_for(us, "up")][:2] == [
+        ("美元", "利多"),
+        ("美债", "利空"),
+    ]
+    assert [(r.asset, r.stance) for r in kind.impacts_for(us, "down")][:2] == [
+        ("美元", "利空"),
+        ("美债", "利多"),
+    ]
+    assert kind.clause("theme", us, "up", "above") == "美国通胀超预期反弹"
+    assert kind.clause("theme", us, "up", None) == "美国通胀回升"
+    assert kind.clause("theme", "某地物价", None, None) == "通胀数据出炉"
+
+
+def test_mechanism_sentences_do_not_read_as_reported_facts() -> None:
+    """深度解读's closing sentence is analysis: no 宣布/决定/通过… that the grounding check reads as a
+    claim a source must cover."""
+    from briefing.grounding.verdict import _REPORTING
+
+    for kind in load_rules().kinds:
+        for c in kind.mechanism:
+            assert not [w for w in _REPORTING if w in c.text], (kind.id, c.text)
+
+
+def test_rule_texts_name_no_one_the_sources_may_not_name() -> None:
+    """A rule sentence is published beside the sources' facts: it names no institution (财政部,
+    央行…) unless the kind itself is about it, or the grounding check would flag the report."""
+    rules = load_rules()
+    markets = {
+        "美元",
+        "日元",
+        "人民币",
+        "黄金",
+        "原油",
+        "欧元",
+        "铜",
+        "比特币",
+        "中国",
+        "美国",
+        "日本",
+    }
+    themes = {"加息", "降息", "购债", "关税", "通胀"}
+    for kind in rules.kinds:
+        own = rules.entities_in(" ".join(kind.match[0])) if kind.match else set()
+        clauses = [*kind.impacts, *kind.mechanism, *kind.advice, *kind.theme]
+        for text in [c.text for c in clauses] + [kind.takeaway, kind.watch]:
+            assert not rules.entities_in(text) - own - markets - themes, (kind.id, text)

@@ -1,6 +1,16 @@
 import pytest
 
-from briefing.sanitize import harmless, html_to_text, is_instruction, md_inline, one_line, sentences
+from briefing.sanitize import (
+    drop_format_chars,
+    harmless,
+    html_to_text,
+    is_boilerplate,
+    is_instruction,
+    md_inline,
+    one_line,
+    sentences,
+    strip_boilerplate,
+)
 
 
 @pytest.mark.parametrize(
@@ -11,6 +21,10 @@ from briefing.sanitize import harmless, html_to_text, is_instruction, md_inline,
         ("<style>p{}</style><img src=x onerror=alert(1)>文字", "文字"),
         ("纯文本 3 万亿USD", "纯文本 3 万亿USD"),
         ("", ""),
+        ("a &amp;lt; b &amp;amp; c", "a &lt; b &amp; c"),  # decoded once, never twice
+        ("<p>x &lt;script&gt;alert(1)&lt;/script&gt;y</p>", "x y"),  # a script as text: gone
+        ("&lt;style&gt;p{}&lt;/style&gt;正文", "正文"),
+        ("<p>\ufeff央行\u200b降准\u202e</p>", "央行降准"),
     ],
 )
 def test_html_to_text(markup: str, text: str) -> None:
@@ -22,6 +36,7 @@ def test_html_to_text(markup: str, text: str) -> None:
     [
         ("标题\ndraft: true", "标题 draft: true"),
         ("a\u2028b\x00c", "a b c"),
+        ("央\u200b行\u202e降准\u2066\u2069\ufeff\u00ad\U000e0041", "央行降准"),
     ],
 )
 def test_one_line(text: str, expected: str) -> None:
@@ -83,3 +98,58 @@ def test_harmless_is_idempotent(text: str) -> None:
     once = harmless(text, multiline=True)
     assert harmless(once, multiline=True) == once
     assert "javascript:" not in once and "<" not in once
+
+
+# Every kind of Unicode format character a feed or a model can slip in.
+FORMAT_CHARS = "\u00ad\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff\U000e0001\U000e0041"
+
+
+def test_drop_format_chars_removes_category_cf() -> None:
+    assert drop_format_chars(f"美{FORMAT_CHARS}联储") == "美联储"
+    assert drop_format_chars("emoji 👍🏽 and 中文") == "emoji 👍🏽 and 中文"  # Sk/So stay
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_harmless_drops_format_chars_from_model_answers(multiline: bool) -> None:
+    text = f"美联储\u202e降息\u200b25个基点{FORMAT_CHARS}。"
+    assert harmless(text, multiline=multiline) == "美联储降息25个基点。"
+    assert md_inline(text) == "美联储降息25个基点。"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("点击这里，查看更多精彩内容", ""),
+        ("点击上方蓝字“经济日报”关注我们\n央行宣布降准。", "央行宣布降准。"),
+        (
+            "原标题：国常会部署扩大内需 推动消费提质升级\n会议指出要扩大服务消费。",
+            "会议指出要扩大服务消费。",
+        ),
+        ("会议指出要扩大服务消费。\n责任编辑：王喆　校对：李娜", "会议指出要扩大服务消费。"),
+        ("PMI为49.2%。本文来源：国家统计局。欢迎转发分享！", "PMI为49.2%。"),
+        ("来源：新华社\n- END -\n▼\n长按识别二维码，关注我们\n分享到朋友圈 | 点个在看", ""),
+        ("阅读原文", ""),
+        ("微信号：jjrb_wx\n往期推荐\n免责声明：本文不构成投资建议。", ""),
+        ("Read more at our site!", ""),
+        # news that only looks like it: stays
+        (
+            "该视频点击量突破1亿次。记者从国家统计局获悉，数据将于下周公布。",
+            "该视频点击量突破1亿次。记者从国家统计局获悉，数据将于下周公布。",
+        ),
+        ("投资者应关注下周公布的CPI数据。", "投资者应关注下周公布的CPI数据。"),
+        ("资金来源：中央财政拨付300亿元。", "资金来源：中央财政拨付300亿元。"),
+        (
+            "来源：新华社 北京12月11日电 中国人民银行宣布下调存款准备金率0.5个百分点，释放长期流动性约1万亿元，"
+            "这是今年第二次全面降准，市场此前普遍预期将在年底前落地。",
+            "来源：新华社 北京12月11日电 中国人民银行宣布下调存款准备金率0.5个百分点，释放长期流动性约1万亿元，"
+            "这是今年第二次全面降准，市场此前普遍预期将在年底前落地。",
+        ),
+    ],
+)
+def test_strip_boilerplate(text: str, kept: str) -> None:
+    assert strip_boilerplate(text) == kept
+    assert is_boilerplate(text) is (kept == "")
+
+
+def test_strip_boilerplate_keeps_closing_quotes() -> None:
+    assert strip_boilerplate("他说：“将适时降准。”") == "他说：“将适时降准。”"

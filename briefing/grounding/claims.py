@@ -9,7 +9,7 @@ What is a claim (and why):
 
 Not claims: front matter, headings (the headline and event titles restate the summary), `---`,
 `事件时间：` lines (the time comes from the feed's metadata, which no source text carries), a
-sentence that only leads into a list (ends with ：), and the offline writer's provenance line
+sentence that only leads into a list (ends with ： and states nothing of its own), and the offline writer's provenance line
 (本事件由N个来源报道…), which describes the report rather than the world.
 """
 
@@ -60,11 +60,23 @@ def plain(text: str) -> str:
     return re.sub(r"\\([\\`*_\[\]<>|#~>-])", r"\1", text).strip()
 
 
+_LEAD = re.compile(
+    r"(?:如下|以下|包括|来看|方面|表示|指出|认为|称|显示|强调|分别为|分别是|为|是)\s*[：:]$"
+)
+_STATES = re.compile(r"\d|[一二两三四五六七八九十]成|涨|跌|升|降|增|减|高|低|扩大|收窄|全线")
+
+
+def _leads_in(sentence: str) -> bool:
+    """A sentence ending in ： that only opens a list ("具体来看：", "鲍威尔表示：") rather than
+    stating a fact of its own ("美股三大股指全线收高：")."""
+    return bool(_LEAD.search(sentence)) or not _STATES.search(sentence)
+
+
 def _sentences(text: str, section: ClaimSection) -> list[Claim]:
     out = []
     for s in sentences(text):
         s = s.strip()
-        if not s or _META.match(s) or s.endswith(("：", ":")):
+        if not s or _META.match(s) or (s.endswith(("：", ":")) and _leads_in(s)):
             continue
         out.append(Claim(text=s, section=section, body=s))
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from briefing.grounding.numbers import parse_number
@@ -132,3 +133,35 @@ def date_pool(
         (corpus.sentence_facts(i).dates, *fields(corpus.facts[corpus.sents[i][0]]))
         for i in sent_ids
     ]
+
+
+_WEEKDAY = "一二三四五六日天"
+_ANCHOR = re.compile(
+    rf"(?:周|星期)(?P<w1>[{_WEEKDAY}])\s*[(（]\s*(?P<m1>\d{{1,2}})\s*月\s*(?P<d1>\d{{1,2}})\s*日\s*[)）]"
+    rf"|(?P<m2>\d{{1,2}})\s*月\s*(?P<d2>\d{{1,2}})\s*日\s*[(（]?\s*(?:周|星期)(?P<w2>[{_WEEKDAY}])"
+)
+WEEKDAY_WORD = re.compile(rf"(?<!上|下)(?:周|星期)([{_WEEKDAY}])(?![末期年度])")
+
+
+def weekday_index(char: str) -> int:
+    """一 → 0 … 六 → 5, 日/天 → 6."""
+    return min(_WEEKDAY.index(char), 6)
+
+
+def weekday_dates(text: str, year: int) -> dict[int, DateRef]:
+    """The dates a text's bare weekdays stand for (0 = 周一), from one weekday it dates itself
+    ("周四 (12 月 18 日)"): the other weekdays of that week. Empty without such an anchor."""
+    m = _ANCHOR.search(text)
+    if m is None:
+        return {}
+    w = weekday_index(m.group("w1") or m.group("w2"))
+    month, day = int(m.group("m1") or m.group("m2")), int(m.group("d1") or m.group("d2"))
+    try:
+        anchor = date(year, month, day)
+    except ValueError:
+        return {}
+    out = {}
+    for k in range(7):
+        d = anchor + timedelta(days=k - w)
+        out[k] = DateRef(f"周{_WEEKDAY[k]}", None, d.month, d.day, 0, 0)
+    return out

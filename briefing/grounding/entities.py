@@ -9,7 +9,6 @@ from briefing.grounding.corpus import Corpus
 from briefing.grounding.text import compact, normalize, squash
 from briefing.rules import Rules
 
-COVERAGE_MIN = 0.4
 # entity names that are concepts (checked as directions) or countries (named inside longer names)
 CONCEPTS = {"降息", "加息", "关税", "购债", "通胀"}
 COUNTRIES = {"中国", "美国", "日本"}

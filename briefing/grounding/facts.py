@@ -46,6 +46,10 @@ def _digit_aliases(rules: Rules) -> re.Pattern[str] | None:
     return hit[1]
 
 
+# units that name what a number is about rather than measure it (10年期国债, 三季度)
+LABELS = {"年期", "天期", "季度", "财季"}
+
+
 @dataclass
 class Facts:
     """The checkable tokens of one text; `words` is the text with its quantities blanked out
@@ -55,7 +59,8 @@ class Facts:
     dates: list[DateRef] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     words: str = ""
-    context: str = ""  # the text with every number, date, time and code blanked out
+    context: str = ""  # the text with every amount, date and time blanked out (codes, tenors stay)
+    ordinals: list[Quantity] = field(default_factory=list)  # 第三次, 第八个月: ranks, not amounts
 
     @property
     def checkable(self) -> bool:
@@ -74,7 +79,10 @@ def extract(text: str, rules: Rules) -> Facts:
     dates, work = find_dates(work)
     times = [m.span() for m in _TIME.finditer(work)]
     work = mask(work, times)
-    quantities = find_quantities(work)
-    qspans = [(q.start, q.end) for q in quantities]
-    context = mask(text, spans + [(d.start, d.end) for d in dates] + times + qspans)
-    return Facts(quantities, dates, codes, mask(text, qspans), context)
+    found = find_quantities(work)
+    ordinals = [q for q in found if work[q.start - 1 : q.start] == "第"]
+    quantities = [q for q in found if q not in ordinals or q.unit in LABELS]
+    # what a clause is about keeps its labels: U-6 against U-3, 10年期 against 2年期, 第三季度
+    amounts = [(q.start, q.end) for q in quantities if q.unit not in LABELS]
+    context = mask(text, [(d.start, d.end) for d in dates] + times + amounts)
+    return Facts(quantities, dates, codes, mask(text, amounts), context, ordinals)

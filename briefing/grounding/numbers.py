@@ -93,7 +93,7 @@ _UNITS: dict[str, str] = {
     "个百分点": "pp", "百分点": "pp", "percentage points": "pp", "percentage point": "pp", "ppt": "pp",
     "个基点": "bp", "基点": "bp", "基本点": "bp", "bps": "bp", "bp": "bp", "basis points": "bp", "basis point": "bp",
     "个月": "个月", "个交易日": "交易日", "交易日": "交易日", "年期": "年期", "天期": "天期", "季度": "季度",
-    "财季": "财季", "小时": "小时", "分钟": "分钟", "倍": "倍", "年": "年", "周": "周", "天": "天", "次": "次",
+    "财季": "财季", "小时": "小时", "分钟": "分钟", "倍": "倍", "年": "年", "周": "周", "天": "天", "次": "次", "成": "成",
     "点": "点", "级": "级", "桶": "桶", "吨": "吨", "盎司": "盎司", "平方米": "平方米", "公里": "公里",
     "千瓦时": "千瓦时", "吉瓦": "GW", "GW": "GW", "纳米": "nm", "nm": "nm", "岁": "岁", "时": "时",
 }  # fmt: skip
@@ -135,6 +135,8 @@ _QTY = re.compile(
     rf"(?:\s*(?P<unit>{_alt(list(_UNITS))})(?:\s*/\s*(?P<per>{_alt(_PER)}))?)?",
     re.IGNORECASE,
 )
+_ABOUT_BEFORE = re.compile(r"(?:约|近|大约|接近|将近|逾|约为|超过)$")
+_NOT_TENTHS = set("交本员功为立熟长型品果绩就分家效")
 _PREFIX = {"US$": "USD", "$": "USD", "HK$": "HKD", "€": "EUR", "£": "GBP"}
 _RANGE_GAP = re.compile(r"^\s*(?:-|—|–|~|～|至|到)\s*$")
 
@@ -148,6 +150,7 @@ class Quantity:
     start: int
     end: int
     magnitude: int = 1
+    approx: bool = False  # written with 约/近/左右…: a source number it rounds is the same number
 
     def same_unit(self, other: Quantity) -> bool:
         if self.unit == other.unit:
@@ -156,8 +159,20 @@ class Quantity:
         return a == b and ("/" in self.unit) != ("/" in other.unit)  # 美元/吨 ≈ 每吨…美元
 
 
+_RATIO = re.compile(r"(?<![\d.])(\d{1,3})\s*票?\s*(?:比|对)\s*(\d{1,3})(?![\d.])\s*票?")
+
+
 def find_quantities(text: str) -> list[Quantity]:
+    """Every amount of a text (ranks and idioms aside), with its unit and magnitude; a vote or score
+    ("5比4", "5票对4票") is one quantity, so its parts are never taken for counts."""
     out: list[Quantity] = []
+    for m in _RATIO.finditer(text):
+        value = Decimal(m.group(1)) * 1000 + Decimal(m.group(2))
+        out.append(Quantity(m.group(0).strip(), value, value, "比", m.start(), m.end()))
+    if out:
+        text = "".join(
+            "\u2588" if any(q.start <= i < q.end for q in out) else ch for i, ch in enumerate(text)
+        )
     for m in _QTY.finditer(text):
         num, mag_word, unit_word, pre = (
             m.group("num"),
@@ -181,11 +196,31 @@ def find_quantities(text: str) -> list[Quantity]:
                 continue
             if num == "一" and not mag_word and unit.split("/")[0] not in _ONE_UNITS:
                 continue
+            if len(num) == 1 and not mag_word and unit in _CURRENCY:
+                continue  # 独中两元, 一元复始: idioms, not money (amounts are written in digits or with 万/亿)
+        scale = 1
+        if unit == "成":  # 两成 = 20%; 成交, 成本 are words
+            if not chinese or text[m.end() : m.end() + 1] in _NOT_TENTHS:
+                continue
+            unit, scale = "%", 10
         magnitude = _MAGNITUDES[mag_word.lower()] if mag_word else 1
         start = m.start("pre") if pre else m.start("pct") if m.group("pct") else m.start("num")
+        approx = bool(_ABOUT_BEFORE.search(text[max(0, start - 3) : start])) or text[
+            m.end() : m.end() + 2
+        ] in ("左右", "上下")
         out.append(
-            Quantity(m.group(0).strip(), raw, raw * magnitude, unit, start, m.end(), magnitude)
+            Quantity(
+                m.group(0).strip(),
+                raw,
+                raw * magnitude * scale,
+                unit,
+                start,
+                m.end(),
+                magnitude,
+                approx,
+            )
         )
+    out.sort(key=lambda q: q.start)
     for a, b in zip(
         out, out[1:], strict=False
     ):  # 5%-8%, 1至2万亿元: the first end borrows from the second
@@ -208,13 +243,22 @@ def _unit_key(word: str) -> str:
     return _unit_keys()[re.sub(r"\s+", " ", word.lower())]
 
 
+def _rounds_to(q: Quantity, value: Decimal) -> bool:
+    """Whether an approximate claim number is `value` rounded to the precision it is written in
+    (约4302美元 for 4,302.35美元, 约两成 for 20.6%)."""
+    if not q.approx or not q.raw:
+        return False
+    step = Decimal(10) ** q.raw.normalize().as_tuple().exponent * (q.value / q.raw)
+    return abs(value - q.value) <= step / 2
+
+
 def number_ok(q: Quantity, pool: list[Quantity], years: set[int]) -> bool:
     """Same value and unit; a number written without a unit only needs the same number."""
     for s in pool:
         if q.unit:
-            if s.value == q.value and q.same_unit(s):
+            if (s.value == q.value or _rounds_to(q, s.value)) and q.same_unit(s):
                 return True
-        elif s.value == q.value or (q.magnitude == 1 and s.raw == q.raw):
+        elif s.value == q.value or (q.magnitude == 1 and s.raw == q.raw) or _rounds_to(q, s.value):
             return True
     return (
         not q.unit
