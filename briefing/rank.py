@@ -1,9 +1,16 @@
-"""rank: keep the window, drop duplicates, group items into events, score them, pick the top ones.
+"""rank: keep the window, drop digests and duplicates, group items into events, score, pick the top.
 
 Grouping lives in `rank_features` (what two headlines share) and `rank_group` (items into events,
-near-linear). Events are scored on distinct sources first, then feed weight, recency and the
-rules' topic priority; the top ones are picked greedily with a discount for looking like an
-earlier pick.
+near-linear, then the developments of a running story into one). Events are scored on distinct
+sources first, then feed weight, recency, the kind's priority (classified once per event), the
+story's relevance to an economic daily (the rules' topics and the feeds' `topic:` hints) and how
+many developments it has. A story about a non-economic topic only (sport, entertainment,
+obituaries, human interest) is dropped; one that also carries economic content stays in the rest
+but is never a top story. The top ones are picked greedily with a discount for looking like an
+earlier pick, and each pick takes in its follow-ups (the same speaker the same day, the same
+figure, a reaction, a retelling) so that 一般事件 never retells it.
+
+Failures: an unknown feed `topic:` is a ConfigError (exit 2); nothing else here is expected to fail.
 """
 
 from __future__ import annotations
@@ -41,9 +48,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TITLE_NOISE = re.compile(r"[\W_]+")
 _SPEECH = re.compile(r"[：:]|称|表示|说|指出|强调|暗示|透露|警告|回应")
 _ANNOUNCE = re.compile(_SPEECH.pattern + "|宣布")  # a top story's speaker may announce it
-_REACTION = re.compile(
-    r"(预期|公布|发布|出炉|落地|宣布|决议|数据)后|应声|回应|押注|消化|reacts? to"
-)
+_REACTION = re.compile(r"(预期|公布|发布|出炉|落地|宣布|决议|数据)后|押注|消化|reacts? to")
 _BREAK = re.compile(r"[，。,.;；！!？?\s]")
 _ECHO = 0.1  # centroid cosine that, with a figure in both headlines, makes a follow-up
 _RETELL = 0.5  # centroid cosine at which a rest event retells a top one
@@ -82,7 +87,7 @@ class _Context:
         return cls(rules, settings, end, settings.window_hours / 3, topics)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     event: Event
     members: list[Doc]
@@ -318,6 +323,16 @@ def _speakers(texts: list[str], rules: Rules, gap: int, marker: re.Pattern[str])
     return out
 
 
+def _other_actor(r: _Candidate, t: _Candidate) -> bool:
+    """Whether r's headlines are led by someone t never names: 欧洲央行降息25个基点 after the Fed's
+    cut; 立讯精密… after 比亚迪… (actors the rules do not know are compared by their first words)."""
+    leads = {d.lead for d in r.members if d.lead}
+    if leads:
+        return not leads & t.entities
+    heads = {d.head for d in r.members if d.head}
+    return bool(heads) and not any(h in t.centroid for h in heads)
+
+
 def _figures(c: _Candidate) -> frozenset[str]:
     """The numbers its headlines carry (a figure in a summary is background, not the story)."""
     return frozenset().union(*(d.figures for d in c.members))
@@ -350,8 +365,7 @@ def _absorb(
         cos = _cosine(r, t)
         titles = [d.item.title for d in r.members]
         same_day = abs(latest - _latest(r)) <= _FOLLOW_UP_HOURS * 3600
-        leads = {d.lead for d in r.members if d.lead}
-        other_actor = bool(leads) and not leads & t.entities  # 欧洲央行降息25个基点 after the Fed's
+        other_actor = _other_actor(r, t)
         follows = (
             not other_actor
             and (

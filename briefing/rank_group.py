@@ -20,6 +20,14 @@ _CANDIDATES = 8  # exact comparisons per item
 _CORE = 5  # members of an event an item is compared with for average link
 
 
+def _find(root: list[int], c: int) -> int:
+    """Union-find root of c, halving the path on the way."""
+    while root[c] != c:
+        root[c] = root[root[c]]
+        c = root[c]
+    return c
+
+
 def _avg_link(a: list[int], b: list[int], docs: list[Doc]) -> float:
     core_a, core_b = a[:_CORE], b[:_CORE]
     return sum(similarity(docs[i], docs[j]) for i in core_a for j in core_b) / (
@@ -80,14 +88,8 @@ def cluster(docs: list[Doc]) -> list[list[int]]:
         strongest[a, b] = max(strongest.get((a, b), 0.0), s)
     root = list(range(len(clusters)))
 
-    def find(c: int) -> int:
-        while root[c] != c:
-            root[c] = root[root[c]]
-            c = root[c]
-        return c
-
     for (a, b), _ in sorted(strongest.items(), key=lambda kv: (-kv[1], kv[0])):
-        ra, rb = sorted((find(a), find(b)))
+        ra, rb = sorted((_find(root, a), _find(root, b)))
         if ra != rb and _avg_link(clusters[ra], clusters[rb], docs) >= _AVG_MATCH:
             root[rb] = ra
             clusters[ra] = sorted(clusters[ra] + clusters[rb])
@@ -108,31 +110,23 @@ def running_stories(
     running = {t.id for t in rules.topics if t.running}
     if not running:
         return clusters
-    keyword = rules.is_keyword
+    keyword, subjects = rules.is_keyword, set(rules.subjects)
     root = list(range(len(clusters)))
-
-    def find(c: int) -> int:
-        while root[c] != c:
-            root[c] = root[root[c]]
-            c = root[c]
-        return c
 
     first: dict[tuple[str, str], int] = {}
     for c, members in enumerate(clusters):
         topics = sorted(rules.topics_in(texts[c]) & running)
         if not topics:
             continue
-        actors = sorted(
-            {f[2:] for i in members for f in docs[i].concepts if f.startswith("E:")}
-            - {a for a in {f[2:] for i in members for f in docs[i].concepts} if keyword(a)}
-        )
+        names = {f[2:] for i in members for f in docs[i].concepts if f.startswith("E:")}
+        actors = sorted(a for a in names if a not in subjects and not keyword(a))
         for key in ((t, a) for t in topics for a in actors):
             if key in first:
-                ra, rb = sorted((find(first[key]), find(c)))
+                ra, rb = sorted((_find(root, first[key]), _find(root, c)))
                 root[rb] = ra
             else:
                 first[key] = c
     merged: dict[int, list[int]] = defaultdict(list)
     for c, members in enumerate(clusters):
-        merged[find(c)].extend(members)
+        merged[_find(root, c)].extend(members)
     return [sorted(m) for _, m in sorted(merged.items())]

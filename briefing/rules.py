@@ -194,6 +194,7 @@ class Rules(BaseModel):
     subjects: list[str] = Field(default_factory=list)  # entities that say what, not who
     topics: list[Topic] = Field(default_factory=list)
     digests: list[str] = Field(default_factory=list)  # regexes: roundup and teaser titles
+    prefixes: list[str] = Field(default_factory=list)  # 快讯, 独家…: labels that open a headline
 
     @field_validator("digests")
     @classmethod
@@ -240,6 +241,14 @@ class Rules(BaseModel):
     def _keywords(self) -> frozenset[str]:
         kind_words = {w for _, groups in self._kind_groups for g in groups for w in g}
         return frozenset(kind_words | set(self._topic_words))
+
+    @cached_property
+    def prefix_pattern(self) -> re.Pattern[str] | None:
+        """A headline's opening labels: 【重磅】, 快讯：, 突发！ (repeated)."""
+        if not self.prefixes:
+            return None
+        words = "|".join(re.escape(w) for w in sorted(self.prefixes, key=len, reverse=True))
+        return re.compile(rf"^(?:\s*[【\[(（]?(?:{words})[】\])）]?\s*[：:！!｜|丨，,]?\s*)+")
 
     @cached_property
     def digest_pattern(self) -> re.Pattern[str] | None:
