@@ -309,7 +309,8 @@ def run(
     if summary.grounding:
         g = summary.grounding
         table.add_row(
-            "grounding", f"{g['score']:.0%} of {g['claims']} claims supported by the sources"
+            "grounding",
+            f"{g['score']:.0%} of {g['checked']} checkable claims supported by the sources",
         )
         for claim in g["unsupported"][:8]:
             table.add_row(
@@ -586,12 +587,14 @@ def eval_(
     from rich.table import Table
 
     from briefing.errors import EvalThresholdError, ReportFormatError
-    from briefing.evaluate import check, load_sources, make_judge, sources_from_items
+    from briefing.evaluate import check, load_sources, make_judge
+    from briefing.memory import record_sources
     from briefing.reports import load_report
 
     loaded = load_report(report, record=not sources)
     text, record = loaded.text, loaded.record
-    docs = load_sources(list(sources)) if sources else sources_from_items(record.items)
+    # the record's items, and the earlier sections its 前情 lines refer to, as the run checked them
+    docs = load_sources(list(sources)) if sources else record_sources(report, record)
     the_judge = make_judge(report, record) if judge else None
     result = check(text, docs, judge=the_judge)
     if not result.claims:

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from briefing.errors import RecordError, ReportFormatError
-from briefing.evaluate import Source
+from briefing.evaluate import Source, sources_from_items
 from briefing.models import Event, EventAnalysis, Item, Previous, RankResult, Report
 from briefing.record import RecordEvent, RunRecord, load_record, record_path
 from briefing.render import parse
@@ -241,6 +241,19 @@ def recap(previous: Previous) -> str:
     """The one line that tells the reader what came before (rendered as `> 前情：…`)."""
     d = date.fromisoformat(previous.date)
     return f"本报{d.month}月{d.day}日曾报道“{previous.title}”，以下为此后的新进展。"
+
+
+def record_sources(report_path: Path, record: RunRecord) -> list[Source]:
+    """What a recorded run checked its report against: its items, and the earlier sections its
+    continued stories' 前情 lines refer to (read from the folder, as the run read them)."""
+    top = record.top_events()
+    gaps = [
+        (date.fromisoformat(record.date) - date.fromisoformat(e.previous.date)).days
+        for e in top
+        if e.previous
+    ]
+    memory = load_memory(report_path.parent, date.fromisoformat(record.date), max(gaps, default=0))
+    return sources_from_items(record.items) + memory.sources(top)
 
 
 def published_general(record: RunRecord) -> list[int]:

@@ -102,7 +102,7 @@ class GroundingHeld(EvalThresholdError):
 
     def __init__(self, summary: RunSummary, threshold: float, report: Path) -> None:
         g = summary.grounding or {}
-        n = g.get("claims", 0)
+        n = g.get("checked", 0)  # the claims the score counts: opinions are left out
         super().__init__(
             f"report held back: grounding {g.get('score', 0):.2f} ({n - len(g.get('unsupported', []))} "
             f"of {n} checkable claims supported) is below the min-grounding threshold {threshold:.2f}; "
@@ -117,7 +117,12 @@ def _grounding(markdown: str, record: RunRecord, extra: list[Source]) -> dict[st
     `extra`: the earlier sections that continued stories' 前情 lines refer to."""
     result = check(markdown, sources_from_items(record.items) + extra)
     unsupported = [c.text for c in result.claims if c.verdict != "supported"]
-    return {"score": result.score, "claims": len(result.claims), "unsupported": unsupported}
+    return {
+        "score": result.score,
+        "claims": len(result.claims),
+        "checked": result.checked,
+        "unsupported": unsupported,
+    }
 
 
 def _call_stats(writer: Writer) -> tuple[list[dict[str, Any]], int]:

@@ -28,11 +28,18 @@ FIXTURES = ROOT / "tests" / "fixtures" / "memory"
 FEEDS = FIXTURES / "feeds.yaml"
 DAY1, DAY2 = "2025-12-15", "2025-12-16"
 
-DAY1_TOP = [  # the offline writer's titles (the decisive fact and its figure, ≤ 30 characters)
-    "国务院常务会议部署提振消费专项行动",
-    "11月规模以上工业增加值同比增长4.8%",
-    "日本央行短观调查：大型制造业景气判断指数升至15",
-]
+# A top event is named by its story: one of its items' links (the writer composes the titles).
+XHCJ = "https://kuaixun.xhcj.example/2025/12/"
+STORIES = {
+    XHCJ + "15/state-council-consumption-action.html": "consumption",
+    XHCJ + "15/nbs-november-activity.html": "activity",
+    XHCJ + "15/boj-tankan-december.html": "tankan",
+    XHCJ + "16/consumption-action-rules.html": "consumption-rules",
+    XHCJ + "16/us-nonfarm-payrolls-november.html": "payrolls",
+    XHCJ + "16/pbc-outright-reverse-repo.html": "repo",
+}
+DAY1_TOP = ["consumption", "activity", "tankan"]
+DAY1_LEAD = "国务院常务会议部署提振消费专项行动 推出七方面重点举措"  # its first item's headline
 DAY1_GENERAL = [
     "财政部：1-11月全国一般公共预算收入20.1万亿元 同比增长0.8%",
     "海关总署：前11个月我国货物贸易进出口总值41.21万亿元 同比增长3.6%",
@@ -41,15 +48,8 @@ DAY1_GENERAL = [
     "碳酸锂期货主力合约涨停 报11.2万元/吨",
     "国际金价回落至4300美元/盎司下方",
 ]
-CONTINUED = "提振消费专项行动细则公布：安排超长期特别国债1500亿元"  # as the report titles it
-CONTINUED_HEADLINE = (  # as rank (and the run record) titles it: the feed's headline
-    "提振消费专项行动细则公布：以旧换新补贴扩至家装厨卫 安排超长期特别国债1500亿元"
-)
-DAY2_TOP = [
-    CONTINUED,
-    "美国11月非农就业人口增加6.4万人，失业率升至4.6%",
-    "央行开展6000亿元买断式逆回购，连续第8个月加量续做",
-]
+CONTINUED = "提振消费专项行动细则公布：以旧换新补贴扩至家装厨卫 安排超长期特别国债1500亿元"
+DAY2_TOP = ["consumption-rules", "payrolls", "repo"]
 DAY2_GENERAL = [
     "国际油价跌至近五年低点 布伦特原油跌破60美元",
     "国家能源局：11月全社会用电量同比增长6.2%",
@@ -74,6 +74,24 @@ def report(out: Path, day: str) -> Report:
 
 def record(out: Path, day: str) -> dict:
     return json.loads((out / f"{day}.record.json").read_text(encoding="utf-8"))
+
+
+def stories(out: Path, day: str) -> list[str]:
+    """The day's top events in report order, each named by the one story link among its items."""
+    rec = record(out, day)
+    links = {i["id"]: i["link"] for i in rec["items"]}
+    top = [e for e in rec["events"] if e["top"]]
+    assert len(top) == len(report(out, day).events)  # the report's sections are these, in order
+    return ["+".join(STORIES[links[i]] for i in e["items"] if links[i] in STORIES) for e in top]
+
+
+def published_title(out: Path, day: str, story: str) -> str:
+    """The title the day's report gave the story (as written, or as the editors left it)."""
+    return report(out, day).events[stories(out, day).index(story)].title
+
+
+def recap_of(title: str) -> str:
+    return f"本报12月15日曾报道“{title}”，以下为此后的新进展。"
 
 
 def status(err: str) -> str:
@@ -106,14 +124,14 @@ def folder(two_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 
 def test_day_one_is_what_the_fixture_sets_up(two_days: Path) -> None:
     r = report(two_days, DAY1)
-    assert sorted(e.title for e in r.events) == sorted(DAY1_TOP)
+    assert sorted(stories(two_days, DAY1)) == sorted(DAY1_TOP)
     assert sorted(r.general) == sorted(DAY1_GENERAL)  # order is rank's business
     assert all(e["previous"] is None for e in record(two_days, DAY1)["events"])
 
 
 def test_day_two_serves_nothing_day_one_published(two_days: Path) -> None:
     r1, r2 = report(two_days, DAY1), report(two_days, DAY2)
-    assert sorted(e.title for e in r2.events) == sorted(DAY2_TOP)
+    assert sorted(stories(two_days, DAY2)) == sorted(DAY2_TOP)
     assert sorted(r2.general) == sorted(DAY2_GENERAL)
     assert not {e.title for e in r2.events} & {e.title for e in r1.events}
     assert not set(r2.general) & set(r1.general)
@@ -135,18 +153,25 @@ def test_the_continuing_story_is_top_scored_on_what_is_new_and_told_as_a_continu
     rec = record(two_days, DAY2)
     top = [e for e in rec["events"] if e["top"]]
     continued = [e for e in top if e["previous"] is not None]
-    assert [e["title"] for e in continued] == [CONTINUED_HEADLINE]
-    assert continued[0]["previous"] == {"date": DAY1, "title": DAY1_TOP[0]}
-    assert all(e["previous"] is None for e in rec["events"] if e["title"] != CONTINUED_HEADLINE)
+    assert [e["title"] for e in continued] == [CONTINUED]
+    told = published_title(two_days, DAY1, "consumption")  # the title the reader saw on day 1
+    assert continued[0]["previous"] == {"date": DAY1, "title": told}
+    assert all(e["previous"] is None for e in rec["events"] if e["title"] != CONTINUED)
     by_id = {i["id"]: i for i in rec["items"]}
     assert {by_id[i]["published"][:10] for i in continued[0]["items"]} == {DAY2}  # only the new
     assert continued[0]["reasons"]["sources"] == 3.0
     md = (two_days / f"{DAY2}.md").read_text(encoding="utf-8")
     assert md.count("\n> 前情：") == 1
-    section = md.split(f"## {CONTINUED}\n", 1)[1]
-    assert section.startswith(f"\n事件时间：2025-12-16 10:00\n\n> 前情：{RECAP}\n\n商务部等部门")
-    recaps = {e.title: e.recap for e in report(two_days, DAY2).events}
-    assert recaps == {t: (RECAP if t == CONTINUED else None) for t in DAY2_TOP}
+    title = published_title(two_days, DAY2, "consumption-rules")
+    section = md.split(f"## {title}\n", 1)[1]
+    assert section.startswith(
+        f"\n事件时间：2025-12-16 10:00\n\n> 前情：{recap_of(told)}\n\n商务部等部门"
+    )
+    recaps = {
+        s: e.recap
+        for s, e in zip(stories(two_days, DAY2), report(two_days, DAY2).events, strict=True)
+    }
+    assert recaps == {s: (recap_of(told) if s == "consumption-rules" else None) for s in DAY2_TOP}
 
 
 def test_without_memory_day_two_would_repeat_day_one(tmp_path: Path) -> None:
@@ -161,7 +186,7 @@ def test_without_memory_day_two_would_repeat_day_one(tmp_path: Path) -> None:
         assert run_day(tmp_path / "out", day, feeds=feeds)[0] == 0
     r2 = report(tmp_path / "out", DAY2)
     assert set(r2.general) & set(DAY1_GENERAL)
-    assert any("工业增加值" in e.title for e in r2.events)
+    assert "activity" in stories(tmp_path / "out", DAY2)
 
 
 def test_force_on_day_two_twice_gives_the_same_report(folder: Path) -> None:
@@ -184,7 +209,7 @@ def test_a_corrupt_day_one_record_is_a_warning_not_a_failed_run(folder: Path) ->
     assert f"warning: {folder / DAY1}.record.json: run record unreadable" in " ".join(err.split())
     r2 = report(folder, DAY2)
     assert not set(r2.general) & set(DAY1_GENERAL)  # the day-1 report's titles still count
-    assert not {e.title for e in r2.events} & set(DAY1_TOP)
+    assert not set(stories(folder, DAY2)) & set(DAY1_TOP)
     assert status(err).endswith("exit=0")
 
 
@@ -199,15 +224,18 @@ def test_editors_edits_to_day_one_do_not_break_the_memory(folder: Path) -> None:
     """Titles reworded and a section made unparseable: the record still says what was published."""
     path = folder / f"{DAY1}.md"
     text = path.read_text(encoding="utf-8")
-    text = text.replace(f"## {DAY1_TOP[0]}", "## 国常会部署提振消费（编辑改写）")
+    assert f"## {published_title(folder, DAY1, 'consumption')}\n" in text
+    text = text.replace(
+        f"## {published_title(folder, DAY1, 'consumption')}\n",
+        "## 国常会部署提振消费（编辑改写）\n",
+    )
     text = text.replace(f"- {DAY1_GENERAL[2]}", "- 比亚迪销量再创新高（编辑改写）")
     path.write_text(text, encoding="utf-8")
     code, _, err = run_day(folder, DAY2, "--force")
     assert code == 0 and "warning" not in err
     r2 = report(folder, DAY2)
-    assert sorted(e.title for e in r2.events) == sorted(DAY2_TOP) and sorted(r2.general) == sorted(
-        DAY2_GENERAL
-    )
+    assert sorted(stories(folder, DAY2)) == sorted(DAY2_TOP)
+    assert sorted(r2.general) == sorted(DAY2_GENERAL)
     cont = [e for e in record(folder, DAY2)["events"] if e["previous"]]
     assert cont[0]["previous"] == {"date": DAY1, "title": "国常会部署提振消费（编辑改写）"}
 
@@ -215,14 +243,10 @@ def test_editors_edits_to_day_one_do_not_break_the_memory(folder: Path) -> None:
     code, _, err = run_day(folder, DAY2, "--force")
     assert code == 0 and "not readable as a report" in err
     r2 = report(folder, DAY2)
-    assert sorted(e.title for e in r2.events) == sorted(DAY2_TOP) and sorted(r2.general) == sorted(
-        DAY2_GENERAL
-    )
+    assert sorted(stories(folder, DAY2)) == sorted(DAY2_TOP)
+    assert sorted(r2.general) == sorted(DAY2_GENERAL)
     cont = [e for e in record(folder, DAY2)["events"] if e["previous"]]
-    assert cont[0]["previous"] == {  # the record's title: rank's headline, not the report's title
-        "date": DAY1,
-        "title": "国务院常务会议部署提振消费专项行动 推出七方面重点举措",
-    }
+    assert cont[0]["previous"] == {"date": DAY1, "title": DAY1_LEAD}  # the record's title
 
 
 def test_lookback_is_a_number_of_days(tmp_path: Path) -> None:
@@ -283,7 +307,8 @@ def test_recap_names_the_day_and_the_title() -> None:
 def test_the_llm_prompt_gets_the_earlier_takeaway(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    takeaway = report(folder, DAY1).events[0].takeaway
+    told = published_title(folder, DAY1, "consumption")
+    takeaway = report(folder, DAY1).events[stories(folder, DAY1).index("consumption")].takeaway
     with FakeLLMServer() as srv:
         for k, v in srv.env.items():
             monkeypatch.setenv(k, v)
@@ -295,10 +320,10 @@ def test_the_llm_prompt_gets_the_earlier_takeaway(
     with_earlier = [p for p in event_prompts if "<<<EARLIER" in p]
     assert len(with_earlier) == 1
     assert "提振消费专项行动细则公布" in with_earlier[0]
-    assert f"标题：{DAY1_TOP[0]}" in with_earlier[0] and f"投资启示：{takeaway}" in with_earlier[0]
+    assert f"标题：{told}\n" in with_earlier[0] and f"投资启示：{takeaway}" in with_earlier[0]
     assert "本报2025-12-15已报道过" in with_earlier[0]
     md = (folder / f"{DAY2}.md").read_text(encoding="utf-8")
-    assert md.count(f"> 前情：{RECAP}") == 1  # the LLM's text, the memory's line
+    assert md.count(f"> 前情：{recap_of(told)}") == 1  # the LLM's text, the memory's line
 
 
 # -- matching -------------------------------------------------------------------------------------
@@ -326,7 +351,7 @@ def _event(*titles: str) -> Event:
 @pytest.mark.parametrize(
     ("earlier", "today", "same"),
     [
-        (DAY1_TOP[0], CONTINUED, True),
+        (DAY1_LEAD, CONTINUED, True),
         (
             "比亚迪11月新能源汽车销量48.2万辆 海外销量13.2万辆",
             "比亚迪公布11月产销快报：新能源汽车销量48.2万辆 海外市场创新高",
@@ -338,7 +363,11 @@ def _event(*titles: str) -> Event:
             False,
         ),
         ("美联储宣布降息25个基点", "美联储官员：明年降息门槛提高", False),
-        (DAY1_TOP[1], "国家能源局：11月全社会用电量同比增长6.2%", False),
+        (
+            "国家统计局：11月规模以上工业增加值同比增长4.8% 固定资产投资降幅扩大",
+            "国家能源局：11月全社会用电量同比增长6.2%",
+            False,
+        ),
     ],
 )
 def test_story_similarity(earlier: str, today: str, same: bool) -> None:
@@ -429,7 +458,8 @@ def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
     )
     g = held["grounding"]
     assert g == day1_grounding
-    n, bad = g["claims"], g["unsupported"]
+    n, bad = g["checked"], g["unsupported"]  # the checkable claims: the ones the score counts
+    assert 0 < n < g["claims"] and round((n - len(bad)) / n, 4) == g["score"]
     assert err.strip().splitlines()[-len(bad) - 3 :] == [
         f"unsupported claims ({len(bad)}):",
         *(f"? {c}" for c in bad),
@@ -527,9 +557,30 @@ def test_collect_says_how_many_items_fell_outside_the_window() -> None:
     assert "3 of 28 items fell outside the report window 2025-12-15 12:00 – 2025-12-17 00:00" in err
 
 
+def test_eval_of_day_two_checks_the_recap_line_against_day_one_as_the_run_did(
+    two_days: Path,
+) -> None:
+    code, out, err = invoke("eval", str(two_days / f"{DAY2}.md"), "--json", "--min-score", "1")
+    assert code == 0, err
+    claims = json.loads(out)["claims"]
+    told = published_title(two_days, DAY1, "consumption")
+    [line] = [c for c in claims if c["text"].startswith("前情：")]
+    assert line["text"] == f"前情：{recap_of(told)}" and line["verdict"] == "supported"
+    assert json.loads(out)["score"] == record(two_days, DAY2)["grounding"]["score"] == 1.0
+
+
+def test_eval_without_day_one_in_the_folder_flags_the_recap_line(folder: Path) -> None:
+    """The control: the 前情 claim is supported by the earlier report, nothing else."""
+    (folder / f"{DAY1}.md").unlink()
+    code, out, _ = invoke("eval", str(folder / f"{DAY2}.md"), "--json")
+    [line] = [c for c in json.loads(out)["claims"] if c["text"].startswith("前情：")]
+    assert code == 0 and line["verdict"] == "unsupported"
+
+
 def test_rerun_of_a_continued_story_keeps_its_recap_line(folder: Path) -> None:
     path = folder / f"{DAY2}.md"
-    n = 1 + [e.title for e in report(folder, DAY2).events].index(CONTINUED)
+    n = 1 + stories(folder, DAY2).index("consumption-rules")
+    told = published_title(folder, DAY1, "consumption")
     before = path.read_text(encoding="utf-8")
     path.write_text(
         before.replace("商务部等部门12月16日公布", "编辑改过：商务部等部门12月16日公布", 1),
@@ -538,7 +589,7 @@ def test_rerun_of_a_continued_story_keeps_its_recap_line(folder: Path) -> None:
     code, _, err = invoke("rerun", str(path), "--event", str(n), "--section", "summary")
     assert code == 0, err
     assert path.read_text(encoding="utf-8") == before  # the summary restored, the 前情 line kept
-    assert report(folder, DAY2).events[n - 1].recap == RECAP
+    assert report(folder, DAY2).events[n - 1].recap == recap_of(told)
 
 
 def test_the_closing_summary_says_what_the_memory_left_out(folder: Path) -> None:
