@@ -98,7 +98,7 @@ async def collect_async(settings: Settings, *, on_feed: OnFeed | None = None) ->
         if pool is not None:
             pool.close()
 
-    out = CollectResult()
+    out = CollectResult(cache_error=run.cache.error)
     for status, parsed in results:
         out.feeds.append(status)
         out.items.extend(parsed.items)

@@ -357,6 +357,9 @@ class FeedCache:
 
     def __init__(self, cache_dir: Path | None) -> None:
         self.root = cache_dir / "http" if cache_dir is not None else None
+        self.error: str | None = (
+            None  # the first failed write: the run stops before writing (exit 9)
+        )
         if self.root is not None and self.root.is_dir():
             self._drop_legacy(self.root)
 
@@ -407,10 +410,10 @@ class FeedCache:
                 "items": _ITEMS.dump_python(parsed.items, mode="json"),
             }
             _atomic_write(path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-        except (
-            OSError
-        ) as e:  # a cache that cannot be written costs a full GET next time, nothing more
-            log.warning("cannot write HTTP cache in %s: %s", self.root, e.strerror or e)
+        except OSError as e:  # the run stops before any report is written (issue 8: any write)
+            reason = e.strerror or str(e)
+            self.error = self.error or f"cannot write the HTTP cache in {self.root}: {reason}"
+            log.warning("cannot write HTTP cache in %s: %s", self.root, reason)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -58,6 +58,7 @@ class CollectResult(BaseModel):
     items: list[Item] = Field(default_factory=list)
     errors: list[FeedError] = Field(default_factory=list)
     feeds: list[FeedStatus] = Field(default_factory=list)
+    cache_error: str | None = Field(default=None, exclude=True)  # a cache write failed
 
 
 class Previous(BaseModel):

@@ -20,6 +20,7 @@ from briefing.errors import (
     ConfigError,
     EvalThresholdError,
     NothingWrittenError,
+    OutputError,
     ReportExistsError,
     ReportFormatError,
 )
@@ -32,6 +33,7 @@ from briefing.record import (
     DRAFTS,
     Rerun,
     RunRecord,
+    check_cache_dir,
     check_out_dir,
     events_for_record,
     new_run_id,
@@ -165,12 +167,16 @@ async def run_async(
     if not settings.enabled_feeds:
         raise ConfigError("no enabled feeds in the configuration")
     check_out_dir(out_dir)  # before a feed is fetched or a model paid for
+    if settings.cache_dir is not None:
+        check_cache_dir(settings.cache_dir)
     stage = on_stage or (lambda _s: None)
     if writer is None:
         preload(settings)  # the LLM stack imports while the feeds are fetched
 
     stage("collect")
     collected = await collect_async(settings, on_feed=on_feed)
+    if collected.cache_error:  # any write that fails stops the run before a report is replaced
+        raise OutputError(f"{collected.cache_error}; nothing was written, no model was asked")
     if not collected.items:
         failed = "; ".join(f"{e.feed}: {e.error}" for e in collected.errors[:5])
         raise CollectError(f"no items from any feed ({failed or 'all feeds empty'})")

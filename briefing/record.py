@@ -246,6 +246,16 @@ def _sync_dir(folder: Path) -> None:
 
 def check_out_dir(out_dir: Path) -> None:
     """Before any feed is fetched or any model paid for: can reports be written into `out_dir`?"""
+    check_writable(out_dir, "pass --out DIR")
+
+
+def check_cache_dir(cache_dir: Path) -> None:
+    """Before any feed is fetched: can the HTTP and answer caches be written (else exit 9)?"""
+    check_writable(cache_dir, "set BRIEFING_CACHE_DIR to a writable folder")
+
+
+def check_writable(out_dir: Path, hint: str) -> None:
+    """`out_dir`, or the nearest folder it would be made in, takes a new file; OutputError if not."""
     probe_in = out_dir
     while not probe_in.exists():
         if probe_in.is_symlink():
@@ -256,7 +266,7 @@ def check_out_dir(out_dir: Path) -> None:
         probe_in = parent
     if probe_in.exists() and not probe_in.is_dir():
         where = "" if probe_in == out_dir else f" ({probe_in} is a file)"
-        raise OutputError(f"{out_dir}: not a folder{where}; pass --out DIR")
+        raise OutputError(f"{out_dir}: not a folder{where}; {hint}")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".briefing-probe.", dir=probe_in)
         os.close(fd)
@@ -265,4 +275,4 @@ def check_out_dir(out_dir: Path) -> None:
         reason = e.strerror or str(e)
         if e.errno == errno.EROFS:
             reason = "read-only file system"
-        raise OutputError(f"{out_dir}: cannot write there ({reason}); pass --out DIR") from None
+        raise OutputError(f"{out_dir}: cannot write there ({reason}); {hint}") from None

@@ -110,11 +110,11 @@ def test_a_read_only_history_folder_stops_run_force_before_anything_is_replaced(
     assert snapshot(out) == before
 
 
-def test_an_unwritable_http_cache_costs_a_warning_not_the_run(
+def test_a_read_only_cache_folder_stops_the_run_before_any_fetch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The conditional-GET cache is an optimisation: when it cannot be written the run still
-    publishes (exit 0) and says so in one warning line; the cache folder gets no temp file."""
+    """The cache is a write like any other: a read-only cache folder is found before a feed is
+    fetched (no request at all), one line, exit 9, no report; the cache folder gets no temp file."""
     with tmpfs(tmp_path, "1m") as cache, FeedServer() as srv:
         monkeypatch.setenv("BRIEFING_CACHE_DIR", str(cache))
         remount(cache, "ro")
@@ -122,15 +122,40 @@ def test_an_unwritable_http_cache_costs_a_warning_not_the_run(
             "run", "--feeds", str(http_config(tmp_path, srv)), "--date", DAY, "--out", "out"
         )
         remount(cache, "rw")
-        assert code == 0, err
-        warnings = [ln for ln in err.splitlines() if "WARNING" in ln]
-        assert len(warnings) == 6  # one whole line per feed
-        assert all(
-            re.fullmatch(
-                r"WARNING briefing\.collect: cannot write HTTP cache in .+: Read-only file system",
-                w,
-            )
-            for w in warnings
-        ), warnings
+        line = one_line(err.split("\n", 1)[-1] if err.startswith("offline") else err)
+        assert code == 9, err
+        assert line == (
+            f"error: {cache}: cannot write there (read-only file system); "
+            "set BRIEFING_CACHE_DIR to a writable folder"
+        )
+        assert srv.hits == []
         assert snapshot(cache) == {}
-        assert (tmp_path / "out" / f"{DAY}.md").is_file()
+        assert not (tmp_path / "out" / f"{DAY}.md").exists()
+
+
+def test_a_full_cache_disk_mid_run_stops_before_the_report_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache's file system fills while the feeds are read: one line, exit 9, the previous
+    report and record byte-identical, no model asked, no temp file left in the cache."""
+    out = tmp_path / "out"
+    with tmpfs(tmp_path, "1m") as cache, FeedServer() as srv:
+        feeds = http_config(tmp_path, srv)
+        monkeypatch.setenv("BRIEFING_CACHE_DIR", str(tmp_path / "warm"))
+        assert invoke("run", "--feeds", str(feeds), "--date", DAY, "--out", str(out))[0] == 0
+        before = snapshot(out)
+        monkeypatch.setenv("BRIEFING_CACHE_DIR", str(cache))
+        filler = fill(cache, 0)
+        code, _, err = invoke(
+            "run", "--feeds", str(feeds), "--date", DAY, "--out", str(out), "--force"
+        )
+        assert code == 9, err
+        line = [ln for ln in err.splitlines() if ln.startswith("error:")]
+        assert len(line) == 1 and re.fullmatch(
+            rf"error: cannot write the HTTP cache in {re.escape(str(cache))}/http: No space left on "
+            r"device; nothing was written, no model was asked",
+            line[0],
+        ), err
+        assert snapshot(out) == before
+        filler.unlink()
+        assert [p.name for p in cache.rglob("*") if p.is_file()] == []
