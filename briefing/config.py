@@ -87,7 +87,7 @@ class CollectConfig(BaseModel):
     max_items: int = Field(default=10_000, ge=1)  # items kept per feed
     max_bytes: int = Field(default=16 * 2**20, ge=1024)  # a response or file larger is not a feed
     parse_processes: int | None = Field(default=None, ge=0, le=64)  # None: by feed and CPU count
-    user_agent: str = "briefing/0.1 (+https://pypi.org/project/briefing/)"
+    user_agent: str = "briefing/0.2 (+https://pypi.org/project/briefing/)"
 
 
 Engine = Literal["hugo", "hexo", "jekyll"]
