@@ -267,6 +267,18 @@ def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Pat
     return png
 
 
+def stage_cover(path: Path, data: bytes) -> tuple[Path | None, str | None]:
+    """The cover in a temp file beside `path`, renamed only once the report pair is in place."""
+    from briefing.render import stage_atomic
+
+    if path.exists() and not path.is_file():
+        return None, f"no cover image: cannot write {path}: not a regular file"
+    try:
+        return stage_atomic(path, data), None
+    except OSError as e:
+        return None, f"no cover image: cannot write {path}: {e.strerror or e}"
+
+
 def save_cover(path: Path, data: bytes) -> str | None:
     """Write the cover atomically; a failed write is a warning (what is returned), not an error."""
     try:

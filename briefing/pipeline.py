@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
-from briefing.cover import cover_url, make_cover, redraw_cover, save_cover
+from briefing.cover import cover_url, make_cover, redraw_cover, save_cover, stage_cover
 from briefing.errors import (
     CollectError,
     ConfigError,
@@ -274,12 +275,24 @@ async def run_async(
         held.held = True
         raise GroundingHeld(held, threshold, report_path)
     cover_path = report_path.with_suffix(".png") if cover_png else None
-    unsaved = cover_path and cover_png and save_cover(cover_path, cover_png)
+    staged, unsaved = (
+        stage_cover(cover_path, cover_png) if cover_path and cover_png else (None, None)
+    )
     if unsaved:
         cover_path, cover_warning, report.cover_image = None, unsaved, settings.report.cover_image
         markdown = render(report)  # the front matter names no cover that is not there
-    # the old pair goes to .history/ also when a file appeared while the run was going
-    old = write_pair(report_path, markdown, record, stamp=now)
+    try:  # the old pair goes to .history/ also when a file appeared while the run was going
+        old = write_pair(report_path, markdown, record, stamp=now)
+    except BaseException:
+        if staged:  # the old cover stays with the old report
+            staged.unlink(missing_ok=True)
+        raise
+    if staged and cover_path:
+        try:
+            os.replace(staged, cover_path)  # same folder: a rename, it cannot run out of space
+        except OSError as e:
+            staged.unlink(missing_ok=True)
+            unsaved = f"no cover image: cannot write {cover_path}: {e.strerror or e}"
     if unsaved:  # only now: when the pair cannot be written either, its error says it all
         (on_warning or (lambda _w: None))(unsaved)
     summary = _summary(report_path, collected, record, ranked, calls, tokens, old)

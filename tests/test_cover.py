@@ -253,3 +253,28 @@ def test_a_cover_that_cannot_be_written_is_a_warning_and_the_report_names_none(
     assert f"warning: no cover image: cannot write {out / '2025-12-12.png'}" in r.stderr
     assert "coverImage" not in (out / "2025-12-12.md").read_text(encoding="utf-8")
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".2025")) == []
+
+
+def test_a_report_that_cannot_be_written_leaves_the_old_cover_with_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cover belongs to the report+record unit: when the pair's write fails (a disk that fills,
+    injected here at the pair writer), the cover of the previous run stays, and no temp file."""
+    import briefing.pipeline as pipeline
+    from briefing.errors import OutputError
+
+    first = sample_run(tmp_path, tags=["经济日报", "宏观经济"])
+    out = first.report.parent
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def full_disk(*_a: object, **_k: object) -> None:
+        raise OutputError("cannot write out/2025-12-12.record.json: no space left on the device")
+
+    monkeypatch.setattr(pipeline, "write_pair", full_disk)
+    settings = load_settings(feeds_file(tmp_path, tags=["另一组", "标签"]), env={}, env_file=None)
+    with pytest.raises(OutputError):
+        run(settings, day=DAY, out_dir=out, now=NOW, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    monkeypatch.undo()
+    second = run(settings, day=DAY, out_dir=out, now=NOW, force=True)  # the tags are on the cover
+    assert second.cover is not None and second.cover.read_bytes() != before["2025-12-12.png"]
