@@ -227,7 +227,6 @@ def run(
     from briefing.config import load_settings
     from briefing.errors import ConfigError
     from briefing.secrets import redact_text
-    from briefing.write import preload
 
     if day:
         status.date = f"{day:%Y-%m-%d}"
@@ -236,7 +235,6 @@ def run(
     settings = load_settings(feeds_path)
     if no_cache:
         settings.llm.cache = False
-    preload(settings)  # the LLM stack imports in the background from here on
     status.date = f"{day or settings.today():%Y-%m-%d}"
     the_day = _check_day(day, settings)
 
@@ -601,9 +599,13 @@ def eval_(
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if html_page is not None:
         from briefing.grounding.html import review_page
+        from briefing.record import output_error
         from briefing.render import write_atomic
 
-        write_atomic(html_page, review_page(text, result, name=report.name))
+        try:
+            write_atomic(html_page, review_page(text, result, name=report.name))
+        except OSError as e:
+            raise output_error(e, html_page) from None
         say(f"review page: {html_page}")
     shown = [c for c in result.claims if not flagged or c.verdict != "supported"]
     if as_json:
@@ -772,12 +774,16 @@ def publish(
     feeds_path: Path,
 ) -> None:
     """Put a report into static sites and send it to chat webhooks; exit 10 when a target fails."""
-    from briefing.config import PublishConfig, load_settings
+    from briefing.config import PublishConfig, check_template, load_settings
     from briefing.errors import ConfigError, PublishError
     from briefing.publish import publish_configured, publish_report
     from briefing.publish.sites import detect_engine
     from briefing.secrets import redact_webhook, remember_secret, remember_webhook
 
+    try:
+        check_template(link)
+    except ValueError as e:
+        raise ConfigError(f"--link {e}") from None
     settings = load_settings(feeds_path) if feeds_path.is_file() else None
     config = settings.publish if settings else PublishConfig()
     remember_secret(secret)

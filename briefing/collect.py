@@ -63,12 +63,21 @@ def collect(settings: Settings, *, on_feed: OnFeed | None = None) -> CollectResu
     return asyncio.run(collect_async(settings, on_feed=on_feed))
 
 
-async def collect_async(settings: Settings, *, on_feed: OnFeed | None = None) -> CollectResult:
-    """Fetch and parse every enabled feed at once; results keep the order of feeds.yaml."""
+async def collect_async(
+    settings: Settings,
+    *,
+    on_feed: OnFeed | None = None,
+    after_fork: Callable[[], None] | None = None,
+) -> CollectResult:
+    """Fetch and parse every enabled feed at once; results keep the order of feeds.yaml.
+
+    `after_fork` runs once the parse workers exist: work that starts threads belongs there."""
     feeds = settings.enabled_feeds
     limit = settings.collect.concurrency
     gate = asyncio.Semaphore(limit)
     pool = _parse_pool(settings.collect.parse_processes, len(feeds))
+    if after_fork is not None:
+        after_fork()
     run = _Run(settings, FeedCache(settings.cache_dir), HostGates(settings.collect.per_host), pool)
     client = httpx.AsyncClient(
         headers={"User-Agent": settings.collect.user_agent},
@@ -252,8 +261,9 @@ class _ParsePool:
 
     def __init__(self, workers: int) -> None:
         ctx = multiprocessing.get_context("fork")
-        self.idle: asyncio.Queue[tuple[multiprocessing.process.BaseProcess, Connection]]
+        self.idle: asyncio.Queue[tuple[multiprocessing.process.BaseProcess, Connection] | None]
         self.idle = asyncio.Queue()
+        self.live = workers  # when the last one dies, every later job parses in this process
         self.procs = []
         for _ in range(workers):
             mine, theirs = ctx.Pipe()
@@ -264,7 +274,11 @@ class _ParsePool:
             self.idle.put_nowait((proc, mine))
 
     async def run(self, job: Callable[[], Parsed]) -> Parsed:
-        proc, conn = await self.idle.get()
+        worker = await self.idle.get()
+        if worker is None:  # no worker left: pass the word on, and parse here
+            self.idle.put_nowait(None)
+            raise _WorkerDied
+        proc, conn = worker
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
         loop.add_reader(conn.fileno(), lambda: ready.done() or ready.set_result(None))
@@ -273,10 +287,10 @@ class _ParsePool:
             await ready
             ok, value = conn.recv()
         except (EOFError, OSError) as e:
-            proc.kill()
+            self._retire(proc)
             raise _WorkerDied from e
         except BaseException:  # cancelled mid-job: this worker's pipe is out of step, retire it
-            proc.kill()
+            self._retire(proc)
             raise
         finally:
             loop.remove_reader(conn.fileno())
@@ -284,6 +298,12 @@ class _ParsePool:
         if ok:
             return value
         raise value
+
+    def _retire(self, proc: multiprocessing.process.BaseProcess) -> None:
+        proc.kill()
+        self.live -= 1
+        if self.live == 0:
+            self.idle.put_nowait(None)
 
     def close(self) -> None:
         for _, conn in self.procs:

@@ -63,6 +63,18 @@ class FeedConfig(BaseModel):
         return ZoneInfo(self.tz) if self.tz else None
 
 
+def check_template(template: str | None) -> str | None:
+    """A URL template fills {date} (a date: {date:%Y} works) and {slug}; anything else is a config error."""
+    if template:
+        try:
+            template.format(date=date(2000, 1, 2), slug="briefing")
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(
+                f"{template!r}: only {{date}} (e.g. {{date:%Y/%m}}) and {{slug}} can be filled in ({e})"
+            ) from None
+    return template
+
+
 class ReportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -75,6 +87,11 @@ class ReportConfig(BaseModel):
     cover_font: str | None = None  # a CJK .ttf/.otf/.ttc instead of the bundled Noto Sans CJK
     top: int = Field(default=3, ge=1, le=10)
     general_max: int = Field(default=15, ge=0, le=100)
+
+    @field_validator("cover_url_prefix")
+    @classmethod
+    def _prefix_template(cls, v: str) -> str:
+        return check_template(v) or ""
 
 
 class CollectConfig(BaseModel):
@@ -142,6 +159,11 @@ class PublishConfig(BaseModel):
     retries: int = Field(default=3, ge=0, le=10)  # webhook retries on 429/5xx/network errors
     backoff: float = Field(default=1.0, ge=0, le=60)  # first wait in seconds, doubling
     timeout: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("link")
+    @classmethod
+    def _link_template(cls, v: str | None) -> str | None:
+        return check_template(v)
 
 
 class MemoryConfig(BaseModel):

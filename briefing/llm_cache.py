@@ -40,7 +40,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 def endpoint(config: LLMConfig) -> str:
     """The base URL without credentials or query: safe to print."""
     parts = urlsplit(config.base_url or DEFAULT_BASE_URL)
-    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    host = parts.netloc.rpartition("@")[2]  # no credentials; a bad port or [::1] kept as written
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 

@@ -12,10 +12,8 @@ Nothing here connects at import time; a client is made per request and closed af
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import re
 import ssl
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +26,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from briefing.config import LLMConfig
 from briefing.errors import ConfigError, LLMError
+from briefing.fetch import parse_retry_after
 from briefing.llm_cache import DEFAULT_BASE_URL, endpoint
 
 _FORMAT_WORDS = re.compile(
@@ -93,16 +92,12 @@ def retry_after(exc: BaseException | None) -> float | None:
     try:
         if (ms := headers.get("retry-after-ms")) is not None:
             return max(0.0, float(ms) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError, IndexError):
-        return None
+    except (TypeError, ValueError):
+        pass
+    try:
+        return max(0.0, float(headers.get("retry-after")))
+    except (TypeError, ValueError):  # absent, or an HTTP date: read as the feeds' fetcher reads it
+        return parse_retry_after(headers.get("retry-after"))
 
 
 _SECRETS = re.compile(r"(sk-|key-|Bearer\s+)[A-Za-z0-9_\-\.\*]{4,}")

@@ -298,8 +298,11 @@ class LLMWriter:
     async def headline_from_events(self, top: list[Event], rest: list[Event]) -> Headline:
         """The headline in the same round as the events: from what the ranked events and their
         items say, with the rule-made headline as the draft the model improves on."""
-        drafts = [(await self.fallback.write_event(e)).analysis for e in top]
-        rule = await self.fallback.write_headline(drafts, rest)
+        # a writer of its own: the fallback remembers what it said, and a fallen-back event must
+        # still get its whole text
+        drafter = OfflineWriter(self.settings, getattr(self.fallback, "rules", None))
+        drafts = [(await drafter.write_event(e)).analysis for e in top]
+        rule = await drafter.write_headline(drafts, rest)
         if not top:
             return rule
         events = [

@@ -35,6 +35,7 @@ from briefing.evaluate import Source, sources_from_items
 from briefing.models import Event, EventAnalysis, Item, Previous, RankResult, Report
 from briefing.record import RecordEvent, RunRecord, load_record, record_path
 from briefing.render import parse
+from briefing.reports import decode_report  # the encodings show/eval/rerun read and keep
 from briefing.sanitize import is_instruction, md_inline
 
 REPEAT = 0.8  # Dice over title features at or above which a headline repeats a published one
@@ -272,7 +273,7 @@ def _read_report(path: Path, warnings: list[str]) -> Report | None:
     if not path.is_file():
         return None
     try:
-        return parse(path.read_text(encoding="utf-8")).report
+        return parse(decode_report(path, path.read_bytes())[0]).report
     except (OSError, UnicodeDecodeError, ReportFormatError) as e:
         warnings.append(f"{path}: not readable as a report ({e}); remembered from its run record")
         return None

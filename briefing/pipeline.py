@@ -171,11 +171,12 @@ async def run_async(
     if settings.cache_dir is not None:
         check_cache_dir(settings.cache_dir)
     stage = on_stage or (lambda _s: None)
-    if writer is None:
-        preload(settings)  # the LLM stack imports while the feeds are fetched
+    # the LLM stack imports while the feeds are fetched: started once any parse workers are
+    # forked (a fork while another thread holds an import lock would hang the child)
+    warm_up = (lambda: preload(settings)) if writer is None else None
 
     stage("collect")
-    collected = await collect_async(settings, on_feed=on_feed)
+    collected = await collect_async(settings, on_feed=on_feed, after_fork=warm_up)
     if collected.cache_error:  # any write that fails stops the run before a report is replaced
         raise OutputError(f"{collected.cache_error}; nothing was written, no model was asked")
     if not collected.items:
@@ -268,7 +269,9 @@ async def run_async(
         raise _nothing_written(settings, record, report_path, markdown, now)
     if threshold is not None and record.grounding["score"] < threshold:  # the grounding gate
         draft = report_path.parent / DRAFTS / report_path.name
-        write_pair(draft, markdown, record, stamp=None)
+        write_pair(
+            draft, markdown, record, stamp=now
+        )  # an earlier held draft goes to drafts/.history
         if cover_png:  # the draft names its cover as the report would: beside it
             save_cover(draft.with_suffix(".png"), cover_png)
         held = _summary(draft, collected, record, ranked, calls, tokens, None)

@@ -70,7 +70,6 @@ _STOPWORDS = frozenset(
     "a an the of to in on for and or by as at with from is are was were be been its it this that "
     "after over into says said say will would could may might new amid than more less up down".split()
 )
-_TITLE_NOISE = re.compile(r"[\W_]+")
 
 
 def _numbers(text: str) -> set[str]:

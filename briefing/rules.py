@@ -50,7 +50,7 @@ class KeywordIndex:
         lower = text.lower()
         if len(lower) != len(text):  # a rare case-fold that changes length: map back by regex
             return [
-                (m.start(), m.end(), m.group(0).lower())
+                (m.start(), m.end(), w)  # the keyword itself: callers look it up by key
                 for w in self._words()
                 for m in re.finditer(re.escape(w), text, re.IGNORECASE)
                 if not w.isascii() or _bounded(text, m.start(), m.end())

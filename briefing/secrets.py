@@ -58,7 +58,8 @@ def remember_webhook(url: str) -> None:
     except ValueError:
         return
     segments = path.split("/")
-    for secret in [segments[k] for k in _path_tokens(path)] + url_secrets(url):
+    tokens = [segments[k] for k in _path_tokens(path)]  # a plain word (`send`) is no secret to mask
+    for secret in [t for t in tokens if len(t) >= 16 or _TOKENISH.match(t)] + url_secrets(url):
         remember_secret(secret)
 
 

@@ -101,3 +101,19 @@ def test_rule_texts_name_no_one_the_sources_may_not_name() -> None:
         clauses = [*kind.impacts, *kind.mechanism, *kind.advice, *kind.theme]
         for text in [c.text for c in clauses] + [kind.takeaway, kind.watch]:
             assert not rules.entities_in(text) - own - markets - themes, (kind.id, text)
+
+
+def test_a_case_fold_that_changes_length_gives_the_keyword_itself() -> None:
+    """「İ」 lowercases to two characters and 「ſ」 matches "s" case-insensitively: the index must still
+    name the keyword it found (callers look it up by key), so one odd feed title cannot crash a run."""
+    from briefing.rules import KeywordIndex, load_rules
+
+    index = KeywordIndex(["Stocks", "美联储"])
+    assert sorted(index.find("İstanbul ſtockſ rally; 美联储")) == [
+        (9, 15, "stocks"),
+        (23, 26, "美联储"),
+    ]
+    rules = load_rules()
+    title = "İstanbul ſtockſ rally as 美联储 meets"
+    assert rules.entity_mentions(title) == [("美联储", "美联储")]
+    assert rules.topics_in(title) == {"markets"}  # a KeyError here was the crash

@@ -35,7 +35,7 @@ def post_link(config: PublishConfig, report: Report, link: str | None = None) ->
     template = link or config.link
     if not template:
         return None
-    return template.format(date=report.date.isoformat(), slug=config.slug)
+    return template.format(date=report.date, slug=config.slug)
 
 
 def publish_report(
