@@ -466,3 +466,32 @@ def test_a_304_over_cached_items_that_no_longer_validate_fetches_the_feed(
     second = collect(settings)
     assert second.items == first.items and not second.feeds[0].not_modified
     assert ["If-None-Match" in r for r in server.requests["/feed"]] == [False, True, False]
+
+
+def test_a_pool_whose_workers_all_died_parses_in_this_process_instead_of_waiting() -> None:
+    """A killed worker is retired; once none is left, every later job says so at once (the caller
+    then parses in a thread) instead of waiting forever for an idle worker."""
+    import asyncio
+
+    from functools import partial
+
+    from briefing.collect import _ParsePool, _WorkerDied
+
+    async def go() -> list[str]:
+        pool = _ParsePool(1)
+        try:
+            proc, _ = pool.procs[0]
+            proc.kill()
+            proc.join(5)
+            seen = []
+            for _ in range(3):
+                try:
+                    await asyncio.wait_for(pool.run(partial(str, "x")), timeout=5)  # type: ignore[arg-type]
+                    seen.append("parsed")
+                except _WorkerDied:
+                    seen.append("died")
+            return seen
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()) == ["died", "died", "died"]
