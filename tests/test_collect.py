@@ -472,7 +472,6 @@ def test_a_pool_whose_workers_all_died_parses_in_this_process_instead_of_waiting
     """A killed worker is retired; once none is left, every later job says so at once (the caller
     then parses in a thread) instead of waiting forever for an idle worker."""
     import asyncio
-
     from functools import partial
 
     from briefing.collect import _ParsePool, _WorkerDied
