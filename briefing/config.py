@@ -233,6 +233,14 @@ class Settings(BaseModel):
     def _known_zone(cls, v: str) -> str:
         return _known_zone_name(v)
 
+    @model_validator(mode="after")
+    def _font_beside_feeds_yaml(self) -> Settings:
+        """A relative report.cover_font is found where feeds.yaml is, like feeds and sites (cron)."""
+        font = self.report.cover_font
+        if font and not Path(font).expanduser().is_absolute():
+            self.report.cover_font = str(self.base_dir / Path(font).expanduser())
+        return self
+
     @field_validator("feeds")
     @classmethod
     def _unique_names(cls, v: list[FeedConfig]) -> list[FeedConfig]:

@@ -226,7 +226,15 @@ def write_pair(
                 except OSError:
                     pass
         if isinstance(e, OSError):
-            raise output_error(e, current) from None
+            error = output_error(e, current)
+            if renamed:  # the record is the new one, the report the old: their run ids tell
+                error = OutputError(
+                    str(error).replace(
+                        "nothing was replaced",
+                        f"the record was replaced but not the report (old pair in {history})",
+                    )
+                )
+            raise error from None
         raise
     return old_report
 

@@ -115,3 +115,32 @@ def test_window_ends_at_end_of_day_or_now(tmp_path: Path, day, now, start, end) 
 def test_time_zone_from_environment(tmp_path: Path) -> None:
     s = load_settings(_write(tmp_path, GOOD), env={"BRIEFING_TZ": "Europe/London"}, env_file=None)
     assert s.timezone == "Europe/London"
+
+
+def test_a_relative_cover_font_is_found_beside_feeds_yaml(tmp_path: Path) -> None:
+    from briefing.config import settings_from_dict
+
+    raw = {"feeds": [{"name": "a", "url": "a.xml"}], "report": {"cover_font": "fonts/x.ttf"}}
+    s = settings_from_dict(raw, label="f.yaml", base_dir=tmp_path, env={}, env_file=None)
+    assert s.report.cover_font == str(tmp_path / "fonts" / "x.ttf")
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "template"),
+    [
+        ("publish", "link", "https://blog.example.com/{id}/"),
+        ("publish", "link", "https://blog.example.com/{0}/"),
+        ("report", "cover_url_prefix", "https://img.example.com/{year}/"),
+    ],
+)
+def test_url_templates_fill_only_date_and_slug(
+    tmp_path: Path, section: str, key: str, template: str
+) -> None:
+    from briefing.config import settings_from_dict
+
+    raw = {"feeds": [{"name": "a", "url": "a.xml"}], section: {key: template}}
+    with pytest.raises(ConfigError, match=rf"f\.yaml: {section}\.{key}: .*only \{{date\}}"):
+        settings_from_dict(raw, label="f.yaml", base_dir=tmp_path, env={}, env_file=None)
+    raw[section][key] = template.split("{")[0] + "{date:%Y/%m}/{slug}/"
+    s = settings_from_dict(raw, label="f.yaml", base_dir=tmp_path, env={}, env_file=None)
+    assert getattr(getattr(s, section), key).endswith("{date:%Y/%m}/{slug}/")

@@ -539,3 +539,13 @@ def test_a_report_held_by_the_grounding_gate_is_not_published(
     assert not (tmp_path / "out" / "2025-12-12.md").exists()
     draft = tmp_path / "out" / "drafts" / "2025-12-12.md"
     assert draft.is_file() and draft.with_suffix(".png").is_file()  # the draft's cover beside it
+
+
+def test_a_webhook_path_word_is_not_masked_in_every_later_line() -> None:
+    """WeCom's `/cgi-bin/webhook/send?key=…`: the key is a secret, the word `send` is not."""
+    from briefing.secrets import redact_text, remember_webhook
+
+    remember_webhook("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0f1e2d3c-4b5a-6978")
+    assert redact_text("the sender said send too fast; key 0f1e2d3c-4b5a-6978") == (
+        "the sender said send too fast; key ***"
+    )
