@@ -598,9 +598,9 @@ def eval_(
     if not result.claims:
         raise ReportFormatError(f"{report}: no claims to check (is it a briefing report?)")
     if html_page is not None:
+        from briefing.atomic import write_atomic
         from briefing.grounding.html import review_page
         from briefing.record import output_error
-        from briefing.render import write_atomic
 
         try:
             write_atomic(html_page, review_page(text, result, name=report.name))

@@ -21,10 +21,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from briefing.atomic import write_atomic
 from briefing.config import ReportConfig
 from briefing.grounding.facts import extract
 from briefing.models import Report
-from briefing.render import write_atomic
 from briefing.rules import load_rules
 
 log = logging.getLogger("briefing.cover")
@@ -269,7 +269,7 @@ def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Pat
 
 def stage_cover(path: Path, data: bytes) -> tuple[Path | None, str | None]:
     """The cover in a temp file beside `path`, renamed only once the report pair is in place."""
-    from briefing.render import stage_atomic
+    from briefing.atomic import stage_atomic
 
     if path.exists() and not path.is_file():
         return None, f"no cover image: cannot write {path}: not a regular file"

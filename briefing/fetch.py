@@ -26,11 +26,9 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import re
 import socket
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -46,6 +44,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_random_exponential
 
+from briefing.atomic import write_atomic
 from briefing.models import Item
 from briefing.parse import FeedFailure, Parsed
 from briefing.sanitize import one_line
@@ -409,19 +408,8 @@ class FeedCache:
                 "warning": parsed.warning,
                 "items": _ITEMS.dump_python(parsed.items, mode="json"),
             }
-            _atomic_write(path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+            write_atomic(path, json.dumps(meta, ensure_ascii=False), sync=False)
         except OSError as e:  # the run stops before any report is written (issue 8: any write)
             reason = e.strerror or str(e)
             self.error = self.error or f"cannot write the HTTP cache in {self.root}: {reason}"
             log.warning("cannot write HTTP cache in %s: %s", self.root, reason)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -21,14 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from briefing.atomic import write_atomic
 from briefing.config import LLMConfig
 from briefing.errors import LLMError
 
@@ -115,22 +114,13 @@ class AnswerCache:
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         """Store atomically (temp file, then rename); a folder that cannot be written is only logged."""
-        tmp = None
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(entry, f, ensure_ascii=False)
-            os.replace(tmp, self._path(key))
-            tmp = None
+            write_atomic(self._path(key), json.dumps(entry, ensure_ascii=False), sync=False)
             if not self._pruned:
                 self._pruned = True
                 self.prune()
         except OSError as exc:
             log.warning("answer cache not written (%s): %s", self.folder, exc.strerror or exc)
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
 
     def prune(self) -> None:
         """Drop expired entries, then the oldest until the folder is under the size bound."""

@@ -28,9 +28,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from briefing import __version__
+from briefing.atomic import stage_atomic
 from briefing.errors import OutputError, RecordError
 from briefing.models import Event, FeedError, FeedStatus, Item, Previous, Provenance
-from briefing.render import stage_atomic
 
 HISTORY = ".history"
 DRAFTS = "drafts"  # under OUT: a run's draft that was not published as OUT/DATE.md (exit 7)

@@ -6,9 +6,7 @@ so rerun replaces exactly one span and leaves every other byte of an edited file
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -228,35 +226,3 @@ def parse(text: str) -> Parsed:
         meta={k: v for k, v in fm.items() if k not in _KNOWN},
     )
     return Parsed(report=report, text=text, spans=spans)
-
-
-def stage_atomic(path: Path, data: str | bytes) -> Path:
-    """The whole new content in a synced temp file beside `path`, ready for os.replace; removed on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if path.exists():
-            mode = path.stat().st_mode & 0o777
-        else:  # what open() would give: 0o666 less the umask (mkstemp's 0o600 would hide the report)
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temp file in the same folder and rename: readers see the old file or the new, never half."""
-    tmp = stage_atomic(path, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

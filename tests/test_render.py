@@ -4,9 +4,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from briefing.atomic import write_atomic
 from briefing.errors import ReportFormatError
 from briefing.models import EventAnalysis, Impact, Report
-from briefing.render import parse, render, section_text, write_atomic
+from briefing.render import parse, render, section_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("000_*.txt"))

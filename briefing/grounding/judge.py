@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from briefing.atomic import write_atomic
 from briefing.errors import ConfigError
 from briefing.grounding.claims import Claim
 from briefing.grounding.corpus import Corpus, Passage
@@ -76,11 +75,7 @@ class Judge:
     def _save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".judge-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.cache, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.cache, ensure_ascii=False, indent=1), sync=False)
 
     def key(self, claim: str, passages: list[Passage]) -> str:
         model = str(

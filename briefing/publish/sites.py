@@ -22,10 +22,11 @@ from typing import Any
 
 import yaml
 
+from briefing.atomic import write_atomic
 from briefing.config import Engine
 from briefing.errors import ConfigError, ReportFormatError
 from briefing.models import Report
-from briefing.render import _FM, write_atomic
+from briefing.render import _FM
 
 _HUGO_KEY = re.compile(
     r"^\s*\"?(baseURL|languageCode|theme|\[params\]|\[taxonomies\])", re.M | re.I
