@@ -784,7 +784,8 @@ def publish(
         check_template(link)
     except ValueError as e:
         raise ConfigError(f"--link {e}") from None
-    settings = load_settings(feeds_path) if feeds_path.is_file() else None
+    explicit = bool(sites or webhooks)  # then feeds.yaml's own webhooks are neither read nor needed
+    settings = load_settings(feeds_path, webhooks=not explicit) if feeds_path.is_file() else None
     config = settings.publish if settings else PublishConfig()
     remember_secret(secret)
     for url in webhooks:

@@ -332,6 +332,8 @@ def load_settings(
     feeds_path: Path | str = "feeds.yaml",
     env: Mapping[str, str] | None = None,
     env_file: Path | str | None = ".env",
+    *,
+    webhooks: bool = True,
 ) -> Settings:
     """Read feeds.yaml, then OPENAI_API_KEY / OPENAI_BASE_URL / BRIEFING_MODEL / BRIEFING_TZ from env and .env."""
     path = Path(feeds_path)
@@ -350,7 +352,12 @@ def load_settings(
         raise ConfigError(f"{path}: expected a mapping with a top-level 'feeds:' list")
 
     return settings_from_dict(
-        raw, label=str(path), base_dir=path.resolve().parent, env=env, env_file=env_file
+        raw,
+        label=str(path),
+        base_dir=path.resolve().parent,
+        env=env,
+        env_file=env_file,
+        webhooks=webhooks,
     )
 
 
@@ -361,8 +368,12 @@ def settings_from_dict(
     base_dir: Path,
     env: Mapping[str, str] | None = None,
     env_file: Path | str | None = ".env",
+    webhooks: bool = True,
 ) -> Settings:
-    """Validate a feeds.yaml-shaped mapping (or a run record's settings), overlaid with env and .env."""
+    """Validate a feeds.yaml-shaped mapping (or a run record's settings), overlaid with env and .env.
+
+    `webhooks=False` leaves publish.webhooks out (and their `url_env` unread): `publish --site` and
+    `--webhook` name their own targets and need only publish's other settings."""
     merged: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
@@ -393,7 +404,10 @@ def settings_from_dict(
         data["cache_dir"] = str(Path(xdg) / "briefing")
     data["base_dir"] = base_dir
     if isinstance(data.get("publish"), dict):
-        data["publish"] = _webhook_urls_from_env(data["publish"], merged, label)
+        if webhooks:
+            data["publish"] = _webhook_urls_from_env(data["publish"], merged, label)
+        else:
+            data["publish"] = {**data["publish"], "webhooks": []}
     try:
         return Settings.model_validate(data)
     except ValidationError as e:

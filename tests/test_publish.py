@@ -421,6 +421,12 @@ def test_a_webhook_url_env_that_is_not_set_is_a_config_error(tmp_path: Path, rep
     assert err.strip() == (
         f"error: {feeds}: publish.webhooks[0]: $BRIEFING_NO_SUCH_HOOK is not set"
     )
+    site = tmp_path / "blog"  # an explicit --site needs none of feeds.yaml's webhooks
+    (site / "content").mkdir(parents=True)
+    (site / "hugo.toml").write_text('baseURL = "http://example.org/"\n', encoding="utf-8")
+    code, out, err = invoke("publish", str(report), "--feeds", str(feeds), "--site", str(site))
+    assert code == 0, err
+    assert out.strip() == str(site / "content" / "posts" / "briefing-2025-12-12.md")
 
 
 def test_a_configured_webhook_token_is_masked_in_any_line_shown(tmp_path: Path) -> None:
