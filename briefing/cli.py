@@ -532,7 +532,7 @@ def rerun(
         say(f"event {event} {section}: written by {by}; dry run, nothing saved")
         out.print(result.diff or "(no change)", highlight=False)
         return
-    if result.old == result.new:
+    if not result.written:  # the section came back as it was
         say(f"event {event} {section}: unchanged")
     else:
         say(f"event {event} {section}: rewritten by {by}; previous version {result.backup}")

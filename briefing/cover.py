@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from briefing.atomic import write_atomic
+from briefing.atomic import stage_atomic, write_atomic
 from briefing.config import ReportConfig
 from briefing.grounding.facts import extract
 from briefing.models import Report
@@ -267,16 +267,20 @@ def redraw_cover(report_path: Path, report: Report, config: ReportConfig) -> Pat
     return png
 
 
+def unwritten(path: Path, why: OSError | str) -> str:
+    """The warning for a cover that could not be written (never an error: the report goes on)."""
+    reason = why if isinstance(why, str) else why.strerror or str(why)
+    return f"no cover image: cannot write {path}: {reason}"
+
+
 def stage_cover(path: Path, data: bytes) -> tuple[Path | None, str | None]:
     """The cover in a temp file beside `path`, renamed only once the report pair is in place."""
-    from briefing.atomic import stage_atomic
-
     if path.exists() and not path.is_file():
-        return None, f"no cover image: cannot write {path}: not a regular file"
+        return None, unwritten(path, "not a regular file")
     try:
         return stage_atomic(path, data), None
     except OSError as e:
-        return None, f"no cover image: cannot write {path}: {e.strerror or e}"
+        return None, unwritten(path, e)
 
 
 def save_cover(path: Path, data: bytes) -> str | None:
@@ -284,5 +288,5 @@ def save_cover(path: Path, data: bytes) -> str | None:
     try:
         write_atomic(path, data)
     except OSError as e:
-        return f"no cover image: cannot write {path}: {e.strerror or e}"
+        return unwritten(path, e)
     return None

@@ -3,30 +3,5 @@
 Everything lives in briefing.grounding (one module per check kind); this module only re-exports it.
 """
 
-from briefing.grounding import (
-    ClaimVerdict,
-    EvalResult,
-    Judge,
-    Source,
-    acheck,
-    check,
-    claims,
-    load_sources,
-    make_judge,
-    result_of,
-    sources_from_items,
-)
-
-__all__ = [
-    "ClaimVerdict",
-    "EvalResult",
-    "Judge",
-    "Source",
-    "acheck",
-    "check",
-    "claims",
-    "load_sources",
-    "make_judge",
-    "result_of",
-    "sources_from_items",
-]
+from briefing.grounding import *  # noqa: F403  (the same names, one list: grounding.__all__)
+from briefing.grounding import __all__  # noqa: F401

@@ -5,7 +5,7 @@ date, `OUT/DAY.record.json` says which items made up each top event and each 一
 (the first `general_max` events after the top ones, as `pipeline.general_lines` picked them),
 and `OUT/DAY.md` — as the editors left it — gives the published titles and 投资启示. The report
 date's own files are never memory (re-running a day with `--force` is not "already published"),
-nor are `.history/` backups or `.held/` drafts (a held draft was never published).
+nor are `.history/` backups or `drafts/` (a draft held back or not written was never published).
 
 How it is used around `rank`:
 

@@ -15,7 +15,14 @@ from typing import Any
 from briefing import __version__
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
-from briefing.cover import cover_url, make_cover, redraw_cover, save_cover, stage_cover
+from briefing.cover import (
+    cover_url,
+    make_cover,
+    redraw_cover,
+    save_cover,
+    stage_cover,
+    unwritten,
+)
 from briefing.errors import (
     CollectError,
     ConfigError,
@@ -89,11 +96,9 @@ class RunSummary:
     fallbacks: list[str] = field(default_factory=list)
     grounding: dict[str, Any] | None = None
     cover: Path | None = None
-    cover_warning: str | None = None
     published: list[Any] = field(default_factory=list)  # publish.Outcome, one per target
     top: int = 0
     memory: dict[str, Any] | None = None  # memory.Memory.summary()
-    held: bool = False  # below the grounding threshold: `report` is the draft under DRAFTS
 
     @property
     def publish_failed(self) -> list[Any]:
@@ -171,6 +176,7 @@ async def run_async(
     if settings.cache_dir is not None:
         check_cache_dir(settings.cache_dir)
     stage = on_stage or (lambda _s: None)
+    warn = on_warning or (lambda _w: None)
     # the LLM stack imports while the feeds are fetched: started once any parse workers are
     # forked (a fork while another thread holds an import lock would hang the child)
     warm_up = (lambda: preload(settings)) if writer is None else None
@@ -185,7 +191,7 @@ async def run_async(
     stage("rank")
     memory = load_memory(out_dir, day, settings.memory.lookback_days)
     for warning in memory.warnings:
-        (on_warning or (lambda _w: None))(warning)
+        warn(warning)
     ranked = memory.annotate(rank(memory.fresh(collected.items), settings, day=day, now=now))
     if not ranked.top:
         window = settings.window(day, now)
@@ -234,7 +240,7 @@ async def run_async(
     )
     cover_png, cover_warning = make_cover(report, settings.report)  # first: front matter names it
     if cover_warning:
-        (on_warning or (lambda _w: None))(cover_warning)
+        warn(cover_warning)
     if cover_png:
         report.cover_image = cover_url(settings.report, day)
     run_id = new_run_id(
@@ -275,14 +281,13 @@ async def run_async(
         if cover_png:  # the draft names its cover as the report would: beside it
             save_cover(draft.with_suffix(".png"), cover_png)
         held = _summary(draft, collected, record, ranked, calls, tokens, None)
-        held.held = True
         raise GroundingHeld(held, threshold, report_path)
     cover_path = report_path.with_suffix(".png") if cover_png else None
     staged, unsaved = (
         stage_cover(cover_path, cover_png) if cover_path and cover_png else (None, None)
     )
     if unsaved:
-        cover_path, cover_warning, report.cover_image = None, unsaved, settings.report.cover_image
+        cover_path, report.cover_image = None, settings.report.cover_image
         markdown = render(report)  # the front matter names no cover that is not there
     try:  # the old pair goes to .history/ also when a file appeared while the run was going
         old = write_pair(report_path, markdown, record, stamp=now)
@@ -295,11 +300,11 @@ async def run_async(
             os.replace(staged, cover_path)  # same folder: a rename, it cannot run out of space
         except OSError as e:
             staged.unlink(missing_ok=True)
-            unsaved = f"no cover image: cannot write {cover_path}: {e.strerror or e}"
+            cover_path, unsaved = None, unwritten(cover_path, e)
     if unsaved:  # only now: when the pair cannot be written either, its error says it all
-        (on_warning or (lambda _w: None))(unsaved)
+        warn(unsaved)
     summary = _summary(report_path, collected, record, ranked, calls, tokens, old)
-    summary.cover, summary.cover_warning = cover_path, cover_warning
+    summary.cover = cover_path
     summary.published = await _publish(report_path, settings, stage)  # after writing, never undoing
     return summary
 

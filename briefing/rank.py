@@ -25,7 +25,7 @@ from datetime import date, datetime
 from briefing.config import Settings
 from briefing.errors import ConfigError
 from briefing.models import Event, Item, RankResult
-from briefing.rank_features import _SUMMARY_CHARS, Doc, _numbers, build_docs
+from briefing.rank_features import _CJK, _SUMMARY_CHARS, Doc, _numbers, build_docs
 from briefing.rank_group import cluster, running_stories
 from briefing.rules import Rules, load_rules
 
@@ -44,7 +44,6 @@ _OVERLAP_FLOOR = 0.25  # redundancy below this is two stories sharing a theme, n
 _MIN_TITLE_KEY = 6  # shorter normalised titles (快讯, Update) are too generic to call duplicates
 _INFORMATIVE = 8  # a title shorter than this many characters is a last resort for Event.title
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _TITLE_NOISE = re.compile(r"[\W_]+")
 _SPEECH = re.compile(r"[：:]|称|表示|说|指出|强调|暗示|透露|警告|回应")
 _ANNOUNCE = re.compile(_SPEECH.pattern + "|宣布")  # a top story's speaker may announce it

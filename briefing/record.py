@@ -156,13 +156,17 @@ def _unlink_quietly(paths: list[Path]) -> None:
             pass
 
 
+_PLAIN = {errno.ENOSPC: "no space left on the device", errno.EROFS: "read-only file system"}
+
+
+def why(e: OSError) -> str:
+    """The reason a write failed, in words (no errno soup)."""
+    return _PLAIN.get(e.errno or 0) or e.strerror or str(e)
+
+
 def output_error(e: OSError, path: Path, doing: str = "write") -> OutputError:
-    """One line that names the file and the reason (no traceback, no errno soup)."""
-    reason = e.strerror or str(e)
-    if e.errno == errno.ENOSPC:
-        reason = "no space left on the device"
-    elif e.errno == errno.EROFS:
-        reason = "the folder is on a read-only file system"
+    """One line that names the file and the reason (no traceback)."""
+    reason = f"the folder is on a {why(e)}" if e.errno == errno.EROFS else why(e)
     return OutputError(f"cannot {doing} {path}: {reason}; nothing was replaced")
 
 
@@ -280,7 +284,4 @@ def check_writable(out_dir: Path, hint: str) -> None:
         os.close(fd)
         os.unlink(tmp)
     except OSError as e:
-        reason = e.strerror or str(e)
-        if e.errno == errno.EROFS:
-            reason = "read-only file system"
-        raise OutputError(f"{out_dir}: cannot write there ({reason}); {hint}") from None
+        raise OutputError(f"{out_dir}: cannot write there ({why(e)}); {hint}") from None
