@@ -178,9 +178,9 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
 
 
 def _run_asyncio(coro: Any) -> Any:
-    import asyncio
+    from briefing import aio
 
-    return asyncio.run(coro)
+    return aio.run(coro)
 
 
 @main.command(

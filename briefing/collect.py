@@ -23,16 +23,18 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
 
+from briefing import aio
 from briefing.config import FeedConfig, Settings
 from briefing.fetch import (
     FeedCache,
-    HostGates,
+    Hosts,
     describe,
     fetch,
     parse_retry_after,
@@ -60,7 +62,7 @@ OnFeed = Callable[[FeedStatus], None]
 
 def collect(settings: Settings, *, on_feed: OnFeed | None = None) -> CollectResult:
     """Blocking wrapper for the CLI: one event loop per run."""
-    return asyncio.run(collect_async(settings, on_feed=on_feed))
+    return aio.run(collect_async(settings, on_feed=on_feed))
 
 
 async def collect_async(
@@ -78,32 +80,28 @@ async def collect_async(
     pool = _parse_pool(settings.collect.parse_processes, len(feeds))
     if after_fork is not None:
         after_fork()
-    run = _Run(settings, FeedCache(settings.cache_dir), HostGates(settings.collect.per_host), pool)
-    client = httpx.AsyncClient(
-        headers={"User-Agent": settings.collect.user_agent},
-        follow_redirects=True,
-        limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-        timeout=settings.collect.timeout,
-    )
+    c = settings.collect
+    hosts = Hosts(c.per_host, user_agent=c.user_agent, timeout=c.timeout)
+    run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
 
     async def one(feed: FeedConfig) -> tuple[FeedStatus, Parsed]:
         async with gate:
-            status, parsed = await run.feed(feed, client)
+            status, parsed = await run.feed(feed)
         if on_feed is not None:
             on_feed(status)
         return status, parsed
 
     try:
-        async with client:
-            tasks = [asyncio.ensure_future(one(f)) for f in feeds]
-            try:
-                results = await asyncio.gather(*tasks)
-            except BaseException:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
+        tasks = [asyncio.ensure_future(one(f)) for f in feeds]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
     finally:
+        await hosts.aclose()
         if pool is not None:
             pool.close()
 
@@ -117,18 +115,18 @@ async def collect_async(
 
 
 class _Run:
-    """What every feed of one run shares: settings, the cache, the per-host gates."""
+    """What every feed of one run shares: settings, the cache, the hosts (gates and pools)."""
 
     def __init__(
         self,
         settings: Settings,
         cache: FeedCache,
-        gates: HostGates,
+        hosts: Hosts,
         pool: _ParsePool | None = None,
     ) -> None:
-        self.settings, self.cache, self.gates, self.pool = settings, cache, gates, pool
+        self.settings, self.cache, self.hosts, self.pool = settings, cache, hosts, pool
 
-    async def feed(self, feed: FeedConfig, client: httpx.AsyncClient) -> tuple[FeedStatus, Parsed]:
+    async def feed(self, feed: FeedConfig) -> tuple[FeedStatus, Parsed]:
         started = time.monotonic()
         location = self.settings.feed_location(feed)
         shown = str(location) if isinstance(location, Path) else redact_url(location)
@@ -140,7 +138,7 @@ class _Run:
                 )
                 parsed = await self._parse(feed, data, {}, ())
             else:
-                parsed, not_modified = await self._remote(feed, location, client)
+                parsed, not_modified = await self._remote(feed, location)
         except Exception as exc:  # a feed's failure is data, never the run's failure
             error = describe(exc)
             if not isinstance(exc, (FeedFailure, httpx.HTTPError, OSError, TimeoutError)):
@@ -169,19 +167,16 @@ class _Run:
         )
         return status, parsed
 
-    async def _remote(
-        self, feed: FeedConfig, url: str, client: httpx.AsyncClient
-    ) -> tuple[Parsed, bool]:
+    async def _remote(self, feed: FeedConfig, url: str) -> tuple[Parsed, bool]:
         signature = self._signature(feed)
         cached = self.cache.load(url, feed.name, signature)
         get = partial(
             fetch,
-            client,
+            self.hosts,
             url,
             timeout=self._timeout(feed),
             retries=self.settings.collect.retries,
             max_bytes=self._max_bytes,
-            gates=self.gates,
         )
         body = await get(conditional=cached.conditional if cached else {})
         if body.not_modified:
@@ -318,6 +313,7 @@ def _work(conn: Connection, parents_end: Connection) -> None:
     """A parse worker: run each job it is sent and send back (ok, result or exception)."""
     parents_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _warm_up()
     while True:
         try:
             job = conn.recv()
@@ -333,6 +329,24 @@ def _work(conn: Connection, parents_end: Connection) -> None:
                 else FeedFailure(f"unexpected error: {type(e).__name__}"),
             )
         conn.send(reply)
+
+
+_WARM_UP_FEED = (
+    '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>预热</title>'
+    "<item><title>央行开展逆回购操作</title><link>https://example.cn/1.html</link><guid>1</guid>"
+    "<pubDate>Thu, 11 Dec 2025 09:30:00 +0800</pubDate><description><![CDATA[<p>流动性"
+    "<b>合理充裕</b>&amp;稳定。</p>]]></description></item></channel></rss>"
+).encode()
+
+
+def _warm_up() -> None:
+    """Parse a one-item feed while the requests are in flight: the first parse in a process builds
+    caches (the format-character class, feedparser's and our compiled patterns) that the first
+    real feed would otherwise wait for."""
+    try:
+        parse_feed(_WARM_UP_FEED, source="warm-up", tz=UTC)
+    except Exception:  # never let the warm-up cost a worker
+        log.debug("parse worker warm-up failed", exc_info=True)
 
 
 def _since(started: float) -> float:

@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import socket
+import ssl
 import stat
 import time
 from collections.abc import Iterator
@@ -112,7 +113,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 
 @dataclass
 class Body:
-    """A response as feedparser needs it (content-type, content-location) plus its validators."""
+    """A response as the parser needs it (content-type, content-location) plus its validators."""
 
     data: bytes
     headers: dict[str, str] = field(default_factory=dict)
@@ -121,46 +122,80 @@ class Body:
     not_modified: bool = False
 
 
-class HostGates:
-    """At most `limit` requests in flight to one host (host:port), so no site is hammered."""
+class Hosts:
+    """Per host (host:port): at most `limit` requests in flight, on a connection pool of its own.
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    One pool per host, not one for the run: httpx's pool scans every connection it holds each
+    time a request starts or ends, so one pool of 100 connections cost ~3 ms of CPU per feed,
+    all of it just when the answers arrive. Every pool shares one TLS context, built once.
+    """
+
+    def __init__(self, limit: int, *, user_agent: str, timeout: float) -> None:
+        self.limit, self.user_agent, self.timeout = limit, user_agent, timeout
         self.gates: dict[str, asyncio.Semaphore] = {}
+        self.clients: dict[str, httpx.AsyncClient] = {}
+        self._tls: ssl.SSLContext | None = None
 
-    def __call__(self, url: str) -> AbstractAsyncContextManager[object]:
+    @staticmethod
+    def key(url: str) -> str:
+        """scheme://host:port without credentials; '' for a URL that does not split."""
         try:
-            host = urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
+            parts = urlsplit(url)
         except ValueError:
+            return ""
+        return f"{parts.scheme.lower()}://{parts.netloc.rsplit('@', 1)[-1].lower()}"
+
+    def gate(self, url: str) -> AbstractAsyncContextManager[object]:
+        host = self.key(url)
+        if not host:
             return nullcontext()
         if host not in self.gates:
             self.gates[host] = asyncio.Semaphore(self.limit)
         return self.gates[host]
 
+    def client(self, url: str) -> httpx.AsyncClient:
+        host = self.key(url)
+        if host not in self.clients:
+            if self._tls is None:
+                self._tls = httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR
+            self.clients[host] = httpx.AsyncClient(
+                headers={"User-Agent": self.user_agent},
+                follow_redirects=True,
+                limits=httpx.Limits(
+                    max_connections=self.limit, max_keepalive_connections=self.limit
+                ),
+                timeout=self.timeout,
+                verify=self._tls,
+            )
+        return self.clients[host]
+
+    async def aclose(self) -> None:
+        clients, self.clients = list(self.clients.values()), {}
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
 
 async def fetch(
-    client: httpx.AsyncClient,
+    hosts: Hosts,
     url: str,
     *,
     timeout: float,
     retries: int,
     max_bytes: int,
     conditional: dict[str, str],
-    gates: HostGates,
 ) -> Body:
     """GET with retries inside one deadline; a 304 comes back as `not_modified` with no data."""
     deadline: float | None = None
 
     async def attempt() -> Body:
         nonlocal deadline
-        async with gates(url):
+        async with hosts.gate(url):
             deadline = deadline or time.monotonic() + DEADLINE_FACTOR * timeout
             budget = min(timeout, deadline - time.monotonic())
             if budget <= 0:
                 raise _Timeout(timeout)
             try:
                 async with asyncio.timeout(budget):
-                    return await _get(client, url, conditional, budget, max_bytes)
+                    return await _get(hosts.client(url), url, conditional, budget, max_bytes)
             except (TimeoutError, httpx.TimeoutException) as e:
                 raise _Timeout(budget, connect=isinstance(e, httpx.ConnectTimeout)) from None
 

@@ -7,8 +7,8 @@
   whole from its own element) and the feed is still named in the errors, with how many were kept.
 - Text: HTML to plain text, entities decoded exactly once (feedparser gives HTML; we decode it),
   script/style dropped, Unicode format characters dropped, platform boilerplate dropped.
-- Links and guids: only absolute http(s) links; no credentials of the feed's URL (feedparser resolves
-  relative links against it), and no secret value of that URL anywhere in an item.
+- Links and guids: only absolute http(s) links; a relative link is resolved against the feed's URL
+  (without its credentials), and no secret value of that URL is anywhere in an item.
 - Times: zone-less dates are wall time in the feed's `tz:` (UTC without one), not silently UTC.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXException, SAXParseException
 
 import feedparser
@@ -30,7 +30,7 @@ from briefing.models import Item
 from briefing.sanitize import html_to_text, is_boilerplate, one_line, strip_boilerplate
 from briefing.secrets import scrub, strip_credentials
 
-PARSER_VERSION = 2  # bump when normalisation changes: items cached by an older parse are not reused
+PARSER_VERSION = 3  # bump when normalisation changes: items cached by an older parse are not reused
 
 
 class FeedFailure(Exception):
@@ -59,6 +59,9 @@ def parse_feed(
     if not data.strip():
         raise FeedFailure("empty response")
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+    # Relative item links are resolved here, once per item. Given to feedparser as the document's
+    # base, the URL is joined to every element's base as it is parsed: a third of the parse time.
+    base = hdrs.pop("content-location", "")
     mime = hdrs.get("content-type", "").split(";")[0].strip().lower()
     charset = _charset_to_declare(data, hdrs)
     if charset:  # the header's charset outranks every other clue in feedparser
@@ -87,7 +90,9 @@ def parse_feed(
         warnings.append(f"too many items: kept the first {max_items} of {len(entries)}")
         entries = entries[:max_items]
     items = [
-        item for e in entries if (item := _to_item(e, source, tz, feed_tz, secrets)) is not None
+        item
+        for e in entries
+        if (item := _to_item(e, source, tz, feed_tz, secrets, base)) is not None
     ]
     if broken:
         warnings.insert(0, f"{broken} ({len(items)} items salvaged)")
@@ -188,6 +193,7 @@ def _to_item(
     tz: tzinfo,
     feed_tz: tzinfo | None,
     secrets: Sequence[str],
+    base: str = "",
 ) -> Item | None:
     title = one_line(_plain(entry.get("title_detail"), entry.get("title") or ""))
     if not title or is_boilerplate(title):
@@ -197,21 +203,27 @@ def _to_item(
     summary = strip_boilerplate(max(texts, key=len))
     return Item(
         title=scrub(title, secrets),
-        link=_safe_link(entry.get("link"), secrets),
+        link=_safe_link(entry.get("link"), secrets, base),
         source=source,
         published=_published(entry, tz, feed_tz),
         summary=scrub(summary, secrets),
-        guid=_guid(entry.get("id"), secrets),
+        guid=_guid(entry.get("id"), secrets, base),
     )
 
 
-def _safe_link(link: object, secrets: Sequence[str] = ()) -> str:
-    """Only absolute http(s) links survive (no javascript:, data: or relative), and none with credentials."""
+def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str:
+    """Only absolute http(s) links survive (no javascript:, data: or relative), and none with credentials.
+
+    A relative link (`/news/1.html`, `//host/x`) is first resolved against `base`, the feed's URL.
+    """
     if not isinstance(link, str):
         return ""
     link = link.strip()
     try:
         parts = urlsplit(link)
+        if base and link and not parts.scheme:
+            link = urljoin(base, link)
+            parts = urlsplit(link)
     except ValueError:
         return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or re.search(r"\s", link):
@@ -221,8 +233,15 @@ def _safe_link(link: object, secrets: Sequence[str] = ()) -> str:
     return link
 
 
-def _guid(guid: object, secrets: Sequence[str]) -> str:
+def _guid(guid: object, secrets: Sequence[str], base: str = "") -> str:
+    """The entry's id on one line; a relative path (`/news/1.html`, `./1`, `?p=1`) resolved against
+    `base`, an opaque id (`feed1-0`, `urn:uuid:…`) kept as it is."""
     text = one_line(guid) if isinstance(guid, str) else ""
+    if base and text.startswith(("/", ".", "?")):
+        try:
+            text = urljoin(base, text)
+        except ValueError:
+            text = ""
     if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
         text = strip_credentials(text)
     return scrub(text, secrets)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from briefing import __version__
+from briefing import __version__, aio
 from briefing.collect import collect_async
 from briefing.config import Settings, settings_from_dict
 from briefing.cover import (
@@ -375,7 +375,7 @@ def _nothing_written(
 
 
 def run(settings: Settings, **kwargs: Any) -> RunSummary:
-    return asyncio.run(run_async(settings, **kwargs))
+    return aio.run(run_async(settings, **kwargs))
 
 
 # -- rerun -------------------------------------------------------------------------------------
@@ -483,4 +483,4 @@ async def rerun_async(
 
 
 def rerun(report: Path, **kwargs: Any) -> RerunResult:
-    return asyncio.run(rerun_async(report, **kwargs))
+    return aio.run(rerun_async(report, **kwargs))

@@ -494,3 +494,47 @@ def test_a_pool_whose_workers_all_died_parses_in_this_process_instead_of_waiting
             pool.close()
 
     assert asyncio.run(go()) == ["died", "died", "died"]
+
+
+RELATIVE = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>相对地址</title>
+<item><title>站内路径</title><link>/news/1.html</link><guid>/news/1.html</guid></item>
+<item><title>同级路径</title><link>2.html</link><guid>opaque-2</guid></item>
+<item><title>协议相对</title><link>//cdn.example.cn/3.html</link><guid isPermaLink="false">urn:uuid:3</guid></item>
+<item><title>绝对链接</title><link>https://example.cn/4.html</link></item>
+</channel></rss>
+"""
+
+
+def test_relative_links_resolve_against_the_feed_url(server: FeedServer, tmp_path: Path) -> None:
+    url = server.route("/sub/feed.xml", Reply(body=RELATIVE.encode()))
+    items = collect(settings_for(tmp_path, {"站": url})).items
+    base = server.base
+    assert [(i.title, i.link, i.guid) for i in items] == [
+        ("站内路径", f"{base}/news/1.html", f"{base}/news/1.html"),
+        ("同级路径", f"{base}/sub/2.html", "opaque-2"),  # an opaque id is not made a URL
+        ("协议相对", "http://cdn.example.cn/3.html", "urn:uuid:3"),
+        ("绝对链接", "https://example.cn/4.html", ""),
+    ]
+
+
+def test_each_host_gets_its_own_pool_and_one_tls_context() -> None:
+    import asyncio
+
+    from briefing.fetch import Hosts
+
+    async def check() -> None:
+        hosts = Hosts(3, user_agent="briefing-test", timeout=5)
+        a = hosts.client("https://user:pw@News.example.cn/a.xml")
+        assert hosts.client("https://news.example.cn/b.xml?x=1") is a  # same host:port
+        b = hosts.client("http://news.example.cn/a.xml")  # another scheme, another pool
+        c = hosts.client("https://news.example.cn:8443/a.xml")
+        assert len({id(a), id(b), id(c)}) == 3
+        pools = [client._transport._pool for client in (a, b, c)]
+        assert {p._max_connections for p in pools} == {3}
+        assert len({id(p._ssl_context) for p in pools}) == 1  # built once, shared
+        assert hosts.gate("https://news.example.cn/z") is hosts.gate("https://u@NEWS.example.cn/y")
+        await hosts.aclose()
+        assert a.is_closed and b.is_closed and c.is_closed and not hosts.clients
+
+    asyncio.run(check())

@@ -153,3 +153,46 @@ def test_strip_boilerplate(text: str, kept: str) -> None:
 
 def test_strip_boilerplate_keeps_closing_quotes() -> None:
     assert strip_boilerplate("他说：“将适时降准。”") == "他说：“将适时降准。”"
+
+
+def _html_parser_text(markup: str) -> str:
+    from briefing.sanitize import _Text
+
+    p = _Text()
+    p.feed(markup)
+    p.close()
+    return "".join(p.out)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_plain_markup_fast_path_reads_markup_as_html_parser_does(seed: int) -> None:
+    """Random fragments of tags, entities, comments and stray brackets: wherever the regex path
+    answers, its text is HTMLParser's to the character (else it hands the fragment over)."""
+    import random
+
+    from briefing.sanitize import _plain_markup_text
+
+    pieces = [
+        *"<>/&;'\"= \n\tabx-:!#0",
+        *("<p>", "</p>", "<br/>", "<br />", "</br>", "<P class=x>", "<a href=http://x/y>", "</a>"),
+        *("<div\n id=a>", "<o:p>", "<x-y>", "<img alt='x'>", "<!-- c -->", "<script>x</script>"),
+        *("<style>p{}</style>", "< p>", "<>", "</>", "<li>", "<td colspan=2>", "<![CDATA[x]]>"),
+        *("&amp;", "&lt;script&gt;", "&am", "p;", "&#60;p&#62;", "&nbsp;", "&amp", "央行 3 万亿"),
+    ]
+    rng = random.Random(seed)
+    answered = 0
+    for _ in range(4000):
+        markup = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        fast = _plain_markup_text(markup)
+        if fast is not None:
+            answered += 1
+            assert fast == _html_parser_text(markup), markup
+    assert answered > 1000  # the fast path is really taken, not always handed over
+
+
+def test_markup_the_fast_path_hands_over() -> None:
+    from briefing.sanitize import _plain_markup_text
+
+    for markup in ("a<b", "<!-- x -->正文", "<a title='a>b'>t</a>", "<script>x</script>", "<p"):
+        assert _plain_markup_text(markup) is None, markup
+    assert html_to_text("<a title='a>b'>链接</a><!-- 注释 -->正文") == "链接正文"
