@@ -126,7 +126,9 @@ def _serve(hosts: int, feeds: int, items: int, ready: mp.Queue, stop: mp.Event) 
         servers = [
             await asyncio.start_server(handle, _host(i), 0, backlog=1024) for i in range(hosts)
         ]
-        ready.put([f"http://{_host(i)}:{s.sockets[0].getsockname()[1]}" for i, s in enumerate(servers)])
+        ready.put(
+            [f"http://{_host(i)}:{s.sockets[0].getsockname()[1]}" for i, s in enumerate(servers)]
+        )
         await asyncio.get_running_loop().run_in_executor(None, stop.wait)
 
     asyncio.run(main())

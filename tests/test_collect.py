@@ -6,6 +6,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -518,23 +519,34 @@ def test_relative_links_resolve_against_the_feed_url(server: FeedServer, tmp_pat
     ]
 
 
-def test_each_host_gets_its_own_pool_and_one_tls_context() -> None:
+def test_each_origin_gets_its_own_pool_and_https_one_shared_tls_context(
+    server: FeedServer,
+) -> None:
+    feed = server.route("/a.xml", Reply(body=fixture("rss20_utf8.xml")))
+    second = contextmanager(serve)("127.0.0.2")
+    with second as s2:
+        other = s2.route("/b.xml", Reply(body=fixture("rss20_utf8.xml")))
+        _origins_get_pools(feed, other)
+
+
+def _origins_get_pools(feed: str, other: str) -> None:
     import asyncio
+    import ssl
 
     from briefing.fetch import Hosts
 
     async def check() -> None:
         hosts = Hosts(3, user_agent="briefing-test", timeout=5)
-        a = hosts.client("https://user:pw@News.example.cn/a.xml")
-        assert hosts.client("https://news.example.cn/b.xml?x=1") is a  # same host:port
-        b = hosts.client("http://news.example.cn/a.xml")  # another scheme, another pool
-        c = hosts.client("https://news.example.cn:8443/a.xml")
-        assert len({id(a), id(b), id(c)}) == 3
-        pools = [client._transport._pool for client in (a, b, c)]
-        assert {p._max_connections for p in pools} == {3}
-        assert len({id(p._ssl_context) for p in pools}) == 1  # built once, shared
-        assert hosts.gate("https://news.example.cn/z") is hosts.gate("https://u@NEWS.example.cn/y")
+        pools = hosts.client._transport
+        for url in (feed, feed, other):
+            assert (await hosts.client.get(url)).status_code == 200
+        assert sorted(host for _, host, _ in pools.pools) == ["127.0.0.1", "127.0.0.2"]
+        assert {p._pool._max_connections for p in pools.pools.values()} == {3}
+        assert pools._tls is None  # plain http never loaded the CA bundle
+        first, second = await asyncio.gather(pools._context(), pools._context())
+        assert first is second and first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
+        assert hosts.gate("https://news.example.cn/z") is hosts.gate("http://u@NEWS.example.cn/y")
         await hosts.aclose()
-        assert a.is_closed and b.is_closed and c.is_closed and not hosts.clients
+        assert hosts.client.is_closed and not pools.pools
 
     asyncio.run(check())

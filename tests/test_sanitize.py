@@ -109,6 +109,15 @@ def test_drop_format_chars_removes_category_cf() -> None:
     assert drop_format_chars("emoji 👍🏽 and 中文") == "emoji 👍🏽 and 中文"  # Sk/So stay
 
 
+def test_drop_format_chars_drops_exactly_category_cf() -> None:
+    """The class is built as ranges: every code point in and around them is checked."""
+    import unicodedata
+
+    for c in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        ch = chr(c)
+        assert (drop_format_chars(ch) == "") == (unicodedata.category(ch) == "Cf"), hex(c)
+
+
 @pytest.mark.parametrize("multiline", [False, True])
 def test_harmless_drops_format_chars_from_model_answers(multiline: bool) -> None:
     text = f"美联储\u202e降息\u200b25个基点{FORMAT_CHARS}。"
