@@ -81,11 +81,9 @@ def _day(value: datetime | None) -> date | None:
 
 
 def _check_day(value: datetime | None, settings: Settings) -> date | None:
-    from briefing.pipeline import check_day
-
     day = _day(value)
     if day is not None:
-        check_day(day, settings)
+        settings.check_day(day)
     return day
 
 

@@ -269,6 +269,14 @@ class Settings(BaseModel):
     def today(self, now: datetime | None = None) -> date:
         return (now or datetime.now(self.tz)).astimezone(self.tz).date()
 
+    def check_day(self, day: date, now: datetime | None = None) -> None:
+        """A report date after today (in the configured zone) is a bad flag value, not an empty window."""
+        today = self.today(now)
+        if day > today:
+            raise ConfigError(
+                f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in {self.timezone})"
+            )
+
     def window(
         self, day: date | None = None, now: datetime | None = None
     ) -> tuple[datetime, datetime]:

@@ -164,7 +164,7 @@ async def run_async(
     started = time.perf_counter()
     now = (now or datetime.now(settings.tz)).astimezone(settings.tz)
     day = day or now.date()
-    check_day(day, settings, now)
+    settings.check_day(day, now)
     report_path = out_dir / f"{day.isoformat()}.md"
     if report_path.exists() and not force:
         raise ReportExistsError(
@@ -349,15 +349,6 @@ async def _publish(
 
     stage("publish")
     return await asyncio.to_thread(publish_configured, report_path, settings)
-
-
-def check_day(day: date, settings: Settings, now: datetime | None = None) -> None:
-    """A report date after today (in the configured zone) is a bad flag value, not an empty window."""
-    today = settings.today(now)
-    if day > today:
-        raise ConfigError(
-            f"--date {day.isoformat()} is in the future (today is {today.isoformat()} in {settings.timezone})"
-        )
 
 
 def _nothing_written(

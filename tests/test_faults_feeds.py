@@ -449,7 +449,7 @@ def test_a_304_reuses_the_items_parsed_last_time(
     def no_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a 304 must not parse again")
 
-    monkeypatch.setattr("briefing.parse.feedparser.parse", no_parse)
+    monkeypatch.setattr("feedparser.parse", no_parse)
     code, second, _ = run_collect(feeds_yaml)
     assert (code, second) == (0, first)
     assert len(first["items"]) == 2 and server.hits["/f"] == 2
