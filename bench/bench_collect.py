@@ -220,11 +220,40 @@ def whole_process(label: str, command: list[str], env: dict[str, str] | None = N
     print(f"{label:<44} wall {wall:6.2f}s{state}")
 
 
+def _spin() -> None:
+    while True:
+        pass
+
+
+class Busy:
+    """`n` processes that burn CPU, as other jobs on a shared machine do."""
+
+    def __init__(self, n: int) -> None:
+        ctx = mp.get_context("fork")
+        self.procs = [ctx.Process(target=_spin, daemon=True) for _ in range(n)]
+
+    def __enter__(self) -> Busy:
+        for proc in self.procs:
+            proc.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.join()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--slow", type=int, default=100, help="feeds in the slow-feeds run")
     p.add_argument("--slow-delay", type=float, default=1.0, help="seconds each slow feed takes")
     p.add_argument("--repeat", type=int, default=3, help="runs of each slow-feeds line")
+    p.add_argument(
+        "--busy",
+        type=int,
+        default=2,
+        help="CPU-burning processes during a last slow-feeds round (a busy machine); 0: skip it",
+    )
     p.add_argument("--feeds", type=int, default=200)
     p.add_argument("--delay", type=float, default=0.5, help="seconds each feed takes to answer")
     p.add_argument("--items", type=int, default=50, help="entries per feed")
@@ -259,6 +288,12 @@ def main() -> None:
             run(f"{title}, ours (default: {auto} parse workers)", slow_feeds, args, None)
             run(f"{title}, ours, parsing in threads", slow_feeds, args, None, parse_processes=0)
             baseline(f"{title}, feedparser.parse × {args.slow} threads", slow)
+        if args.busy:
+            with Busy(args.busy):
+                loaded = f"{title}, {args.busy} busy processes"
+                run(f"{loaded}, {auto} parse workers", slow_feeds, args, None)
+                run(f"{loaded}, threads", slow_feeds, args, None, parse_processes=0)
+                baseline(f"{loaded}, feedparser threads", slow)
         with tempfile.TemporaryDirectory() as tmp:
             feeds_yaml = Path(tmp) / "feeds.yaml"
             feeds_yaml.write_text(

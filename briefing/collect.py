@@ -5,9 +5,9 @@ file) → items (parse.py: feedparser, encoding, text, links, times). Up to `col
 feeds at once (enough that 100 slow feeds do not wait in waves), at most `collect.per_host`
 requests to one host. On a 304 the items parsed last time are reused, not parsed again.
 Parsing is CPU-bound (feedparser is pure Python): from `PROCESS_POOL_MIN_FEEDS` feeds on, on a
-machine with idle cores, it runs in a small pool of forked processes (one per core, at most 4) so
-every core parses while the event loop keeps fetching; otherwise (or where fork is unavailable,
-or `collect.parse_processes: 0`) in threads.
+machine with two cores or more, it runs in a small pool of forked processes (one per core, at
+most 4) so every core parses while the event loop keeps fetching; otherwise (or where fork is
+unavailable, or `collect.parse_processes: 0`) in threads.
 
 A feed that gave items only in part (broken XML salvaged, more items than `collect.max_items`) is
 `ok` and keeps its items, and is still listed in the errors with what happened. Nothing a feed
@@ -222,15 +222,20 @@ class _Run:
 
 
 def parse_workers(setting: int | None, feeds: int) -> int:
-    """How many forked parse workers a run gets: the setting, else one per idle core for a big run.
+    """How many forked parse workers a run gets: the setting, else one per usable core (at most 4)
+    for a run of `PROCESS_POOL_MIN_FEEDS` feeds or more.
 
-    Extra processes only help when cores are idle; on a busy shared machine they split the same
-    share of CPU and add overhead, so by default a busy machine parses in threads.
+    Not fewer on a busy machine: the scheduler shares the CPU by process, so workers get a bigger
+    share than threads that take turns holding one interpreter lock (bench/bench_collect.py
+    --busy measures both under load).
     """
     if setting is not None:
         return setting
-    cores = os.cpu_count() or 1
-    if feeds < PROCESS_POOL_MIN_FEEDS or cores < 2 or os.getloadavg()[0] >= cores / 2:
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    if feeds < PROCESS_POOL_MIN_FEEDS or cores < 2:
         return 0
     return min(cores, 4)
 

@@ -710,3 +710,25 @@ JOBS = (
 def test_what_word_overlap_misses(claim: str, verdict: str, kind: list[str]) -> None:
     v = one(claim, JOBS)
     assert (v.verdict, v.kind) == (verdict, kind), v.reasons
+
+
+PMI = (
+    "国家统计局数据显示，11月制造业采购经理指数为49.2%，比上月上升0.2个百分点；"
+    "非制造业商务活动指数为49.5%，比上月下降0.6个百分点。10年期国债收益率与无风险利率同步下行。"
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        # 非/无 that name a category are not denials
+        ("11月非制造业商务活动指数为49.5%。", "supported"),
+        ("11月制造业采购经理指数为49.2%，比上月上升0.2个百分点。", "supported"),
+        ("无风险利率同步下行。", "supported"),
+        # a real denial still is one
+        ("11月制造业采购经理指数并未上升。", "contradicted"),
+    ],
+)
+def test_category_prefixes_are_not_denials(claim: str, verdict: str) -> None:
+    v = one(claim, PMI)
+    assert v.verdict == verdict, v.reasons

@@ -422,31 +422,59 @@ def test_an_item_is_published_by_id_link_guid_or_a_repeated_headline() -> None:
 # -- the grounding gate ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def day1_grounding(two_days: Path) -> dict:
-    """Day 1's own check, as the run recorded it: the gate below holds anything under 1."""
-    g = record(two_days, DAY1)["grounding"]
-    assert g["score"] < 1 and g["unsupported"], "the gate tests need a day-1 claim the check flags"
+# What the gate is for: a model that writes a figure no source has. Day 1's consumption event gets
+# one; the other requests get the fake server's schema examples. Both runs of a day ask the same
+# questions, so the second is answered from the answer cache with the same text.
+INVENTED = {
+    "title": "国务院部署提振消费专项行动",
+    "summary": "国务院常务会议部署提振消费专项行动，安排专项资金8888亿元。",
+    "insight": "提振消费是明年稳增长的重点，政策从补贴商品转向服务消费。",
+    "impacts": [
+        {"asset": "A股", "stance": "利多", "text": "消费板块受益。"},
+        {"asset": "人民币", "stance": "中性", "text": "对汇率影响有限。"},
+        {"asset": "债市", "stance": "中性", "text": "对利率影响有限。"},
+    ],
+    "takeaway": "关注消费板块。",
+}
+
+
+@pytest.fixture
+def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as srv:
+        srv.enqueue(
+            content=json.dumps(INVENTED, ensure_ascii=False),
+            when=lambda body: (
+                "提振消费" in message_text(body) and "<<<SOURCES" in message_text(body)
+            ),
+        )
+        for name, value in srv.env.items():
+            monkeypatch.setenv(name, value)
+        yield srv
+
+
+def day1_grounding(g: dict) -> dict:
+    assert g["score"] < 1 and any("8888" in c for c in g["unsupported"]), g
     return g
 
 
 def held_status(g: dict) -> str:
     return (
-        f"briefing: date={DAY1} report=held writer=offline events=3 grounding={g['score']:.2f} "
+        f"briefing: date={DAY1} report=held writer=llm events=3 grounding={g['score']:.2f} "
         f"draft=out/drafts/{DAY1}.md exit=8"
     )
 
 
 def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day1_grounding: dict
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: FakeLLMServer
 ) -> None:
     monkeypatch.chdir(tmp_path)
     out = Path("out")
-    assert run_day(out, DAY1)[0] == 0
+    assert run_day(out, DAY1)[0] == 0  # no threshold: published, flagged claims and all
     published = (out / f"{DAY1}.md").read_bytes()
     published_record = (out / f"{DAY1}.record.json").read_bytes()
+    asked = len(model.requests)
     code, stdout, err = run_day(out, DAY1, "--force", "--min-grounding", "1")
-    assert code == 8 and stdout == ""
+    assert code == 8 and stdout == "" and len(model.requests) == asked  # all from the cache
     assert (out / f"{DAY1}.md").read_bytes() == published
     assert (out / f"{DAY1}.record.json").read_bytes() == published_record
     assert not (out / ".history").exists()
@@ -456,8 +484,8 @@ def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
         draft.read_text(encoding="utf-8").split("generated_at")[1].split("\n", 1)[1]
         == (published.decode().split("generated_at")[1].split("\n", 1)[1])
     )
-    g = held["grounding"]
-    assert g == day1_grounding
+    g = day1_grounding(held["grounding"])
+    assert g == json.loads(published_record)["grounding"]
     n, bad = g["checked"], g["unsupported"]  # the checkable claims: the ones the score counts
     assert 0 < n < g["claims"] and round((n - len(bad)) / n, 4) == g["score"]
     assert err.strip().splitlines()[-len(bad) - 3 :] == [
@@ -471,28 +499,30 @@ def test_a_gated_run_keeps_the_published_report_and_holds_the_draft(
 
 
 def test_a_gated_first_run_writes_no_report_and_the_draft_is_not_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day1_grounding: dict
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: FakeLLMServer
 ) -> None:
     monkeypatch.chdir(tmp_path)
     out = Path("out")
     code, _, err = run_day(out, DAY1, "--min-grounding", "1")
-    assert code == 8 and status(err) == held_status(day1_grounding)
+    g = day1_grounding(record(out / "drafts", DAY1)["grounding"])
+    assert code == 8 and status(err) == held_status(g)
     assert sorted(p.name for p in out.iterdir()) == ["drafts"]
     assert run_day(out, DAY2)[0] == 0
     assert record(out, DAY2)["memory"]["days"] == []  # a held draft was never published
 
 
 def test_the_feeds_yaml_setting_means_the_same_and_the_flag_overrides_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day1_grounding: dict
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: FakeLLMServer
 ) -> None:
     monkeypatch.chdir(tmp_path)
     feeds = _feeds_copy(tmp_path, min_grounding=1)
     code, _, err = run_day(Path("out"), DAY1, feeds=feeds)
-    assert code == 8 and status(err) == held_status(day1_grounding)
+    g = day1_grounding(record(Path("out") / "drafts", DAY1)["grounding"])
+    assert code == 8 and status(err) == held_status(g)
     code, _, err = run_day(Path("out"), DAY1, "--min-grounding", "0", feeds=feeds)
     assert code == 0 and status(err) == (
-        f"briefing: date={DAY1} report=out/{DAY1}.md writer=offline events=3 "
-        f"grounding={day1_grounding['score']:.2f} exit=0"
+        f"briefing: date={DAY1} report=out/{DAY1}.md writer=llm events=3 "
+        f"grounding={g['score']:.2f} exit=0"
     )
 
 

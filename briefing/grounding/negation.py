@@ -24,7 +24,10 @@ _NEG = re.compile("|".join(sorted(_NEGATORS, key=len, reverse=True)))
 # words that contain a negator's character but deny nothing
 _LOOKALIKE = re.compile(
     "未来|非农|非银|非洲|南非|非常|除非|是非|无论|无疑|无锡|无人|不断|不少|不过|不仅|不但|不论|不久|不足|"
-    "不及|不到|不变|不一|不确定|不良|不动产|不利|不同|无息|非常规|未经|不如|不得不"
+    "不及|不到|不变|不一|不确定|不良|不动产|不利|不同|无息|非常规|未经|不如|不得不|"
+    # 非/无/未 as a prefix that names a category (非制造业PMI, 非金融企业, 无风险利率, 未分配利润)
+    "非制造|非金融|非银行|非公|非标|非居民|非税|非法|非理性|非核心|非经常|非流动|非主营|非上市|非美|"
+    "非油|非必需|无风险|无形|无缝|无息|未分配|未平仓|未偿"
 )
 _SKIP = set("由是会能被再太算够为在于了")
 
