@@ -105,10 +105,16 @@ def is_chinese(text: str) -> bool:
 
 
 _UNIT_AFTER = "年月日时个万亿美元点桶吨倍家辆次周天基%"
+# A currency code after a figure, as machine translation leaves it (「3 万亿USD」): the Chinese name.
+_CURRENCY_CODE = re.compile(
+    r"(\d(?:[\d,.]*\d)?(?:\s*(?:万亿|亿|万|千))?)\s*(USD|EUR|JPY|GBP)(?![A-Za-z/])"
+)
+_CURRENCY_NAME = {"USD": "美元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑"}
 
 
 def tidy(text: str, title: bool = False) -> str:
-    """Machine-translated spacing folded (「提高到 0.75%」 → 「提高到0.75%」, 「12 月 18 日」 → 「12月18日」).
+    """Machine-translated spacing folded (「提高到 0.75%」 → 「提高到0.75%」, 「12 月 18 日」 → 「12月18日」),
+    and currency codes after a figure named (「约 3 万亿USD」 → 「约3万亿美元」).
 
     In a headline a space can separate clauses (「上涨3.1% 核心CPI…」, 「155.20 交易员…」), so
     there only a space before a unit (月, 个, %…) is folded after a figure.
@@ -124,7 +130,30 @@ def tidy(text: str, title: bool = False) -> str:
         text = re.sub(rf"(?<=\d)[ \t]+(?=[{_UNIT_AFTER}])", "", text)
     else:
         text = re.sub(r"(?<=[\dA-Za-z%])[ \t]+(?=[\u4e00-\u9fff%])", "", text)
+    text = _CURRENCY_CODE.sub(lambda m: m.group(1) + _CURRENCY_NAME[m.group(2)], text)
     return text.strip()
+
+
+_MT_SPACING = re.compile(
+    r"\d[ \t]+[\u4e00-\u9fff%]"
+)  # 「30 年」「384 万桶」: translated, not typeset
+_SPACED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff])[ \t]+(\d[\d.,]*%?)[ \t]+(?=[\u4e00-\u9fff])")
+# after a CJK character, or a figure written right after one (「报7.0686 调升」, not 「GPT-5.2 模型」)
+_CLAUSE_SPACE = re.compile(r"([\u4e00-\u9fff](?:[\d.,]*\d%?)?|%)[ \t\u3000]+(?=[\u4e00-\u9fff])")
+
+
+def headline_line(title: str) -> str:
+    """A headline as a `## 一般事件` line, in the style of the rest of the report: machine-translated
+    spacing folded (「纳斯达克 100 估值承压」 → 「纳斯达克100估值承压」, 「2026 年」 → 「2026年」), a space
+    that separates two clauses made a comma (「维持利率不变 称必要时干预」 → 「维持利率不变，称必要时干预」,
+    「全线收涨 30年期合约涨0.52%」 → 「全线收涨，30年期合约涨0.52%」),
+    currency codes named. Latin words keep their spaces (「OpenAI 推出 GPT-5.2」)."""
+    if not _MT_SPACING.search(
+        title
+    ):  # a portal's headline: a space before a figure is a clause break
+        title = re.sub(r"(?<=[\u4e00-\u9fff%])[ \t\u3000]+(?=\d)", "，", title)
+    text = _SPACED_NUMBER.sub(r"\1", title)
+    return _CLAUSE_SPACE.sub(r"\1，", tidy(text, title=True))
 
 
 @dataclass

@@ -36,6 +36,7 @@ from briefing.evaluate import Source, check, sources_from_items
 from briefing.memory import load_memory, recap
 from briefing.models import CollectResult, Event, FeedStatus, RankResult, Report, Section
 from briefing.offline import OfflineWriter, publishable
+from briefing.offline_text import headline_line
 from briefing.rank import rank
 from briefing.record import (
     DRAFTS,
@@ -65,10 +66,11 @@ def make_writer(settings: Settings, *, read_cache: bool = True) -> Writer:
 
 async def general_lines(rest: list[Event], limit: int, writer: Writer) -> list[str]:
     """`## 一般事件`: one line per other story, never a line that gives orders to a model, never
-    an untranslated English headline (the writer translates them in one call, or leaves them out)."""
+    an untranslated English headline (the writer translates them in one call, or leaves them out);
+    each in the report's style (`headline_line`: spacing, clause commas, currency names)."""
     titles = [e.title for e in rest if not is_instruction(e.title)][: 2 * limit]
     shown = await writer.translate_titles(titles) if titles else []
-    return [md_inline(t) for t in shown if t][:limit]
+    return [md_inline(headline_line(t)) for t in shown if t][:limit]
 
 
 def writer_label(writer: Writer, written_writers: list[str]) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from briefing.models import Event, Item
 from briefing.offline import OfflineWriter, event_time, publishable
-from briefing.offline_text import direction, facts, surprise, tidy, watch_points
+from briefing.offline_text import direction, facts, headline_line, surprise, tidy, watch_points
 from briefing.rules import Rules, load_rules
 from briefing.sanitize import sentences
 
@@ -363,6 +363,48 @@ def test_machine_translated_spacing_is_folded_but_headline_clauses_stay_apart() 
     assert tidy("提高到 0.75%，为 30 年来最高") == "提高到0.75%，为30年来最高"
     assert tidy("上涨3.1% 核心CPI上涨3.4%", title=True) == "上涨3.1% 核心CPI上涨3.4%"
     assert tidy("跌至155.20 交易员押注", title=True) == "跌至155.20 交易员押注"
+
+
+@pytest.mark.parametrize(
+    ("raw", "tidied"),
+    [
+        ("规模约 6.6 万亿USD，或超过2000亿USD。", "规模约6.6万亿美元，或超过2000亿美元。"),
+        (
+            "比特币跌破 90,000 USD，欧元区拨款 500 亿EUR",
+            "比特币跌破90,000美元，欧元区拨款500亿欧元",
+        ),
+        ("USD/JPY 跌至155.20，USD走弱", "USD/JPY跌至155.20，USD走弱"),  # a pair, a name: kept
+        ("5000 亿USDT稳定币", "5000亿USDT稳定币"),  # another code that starts alike: kept
+    ],
+)
+def test_currency_codes_after_a_figure_get_their_chinese_names(raw: str, tidied: str) -> None:
+    assert tidy(raw) == tidied
+
+
+@pytest.mark.parametrize(
+    ("title", "line"),
+    [
+        (
+            "四大云厂商资本开支或超 5000 亿USD，纳斯达克 100 估值承压",
+            "四大云厂商资本开支或超5000亿美元，纳斯达克100估值承压",
+        ),
+        (
+            "国际能源署：2026 年全球石油市场或过剩每日 384 万桶",
+            "国际能源署：2026年全球石油市场或过剩每日384万桶",
+        ),
+        (
+            "瑞士国家银行维持政策利率0%不变 称必要时将干预外汇市场",
+            "瑞士国家银行维持政策利率0%不变，称必要时将干预外汇市场",
+        ),
+        ("人民币对美元中间价报7.0686 调升42个基点", "人民币对美元中间价报7.0686，调升42个基点"),
+        ("OpenAI 推出 GPT-5.2 模型", "OpenAI 推出 GPT-5.2 模型"),  # Latin words keep their spaces
+        ("沪指涨0.41%重回3880点上方", "沪指涨0.41%重回3880点上方"),
+        ("国债期货全线收涨 30年期主力合约涨0.52%", "国债期货全线收涨，30年期主力合约涨0.52%"),
+        ("利率提高到 0.75%，为 30 年来最高", "利率提高到0.75%，为30年来最高"),  # translated spacing
+    ],
+)
+def test_general_lines_read_like_the_rest_of_the_report(title: str, line: str) -> None:
+    assert headline_line(title) == line
 
 
 # -- the rest of the writer ---------------------------------------------------------------------
