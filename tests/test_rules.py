@@ -12,6 +12,8 @@ from briefing.rules import load_rules
         ("日本央行下周或将加息至0.75%", "boj_tightening"),
         ("Bank of Japan set to raise rates next week", "boj_tightening"),
         ("央行宣布降准0.5个百分点", "pboc_easing"),
+        ("央行开展6000亿元买断式逆回购，连续第8个月加量续做", "pboc_liquidity"),
+        ("中国人民银行：今日开展1118亿元7天期逆回购操作", "pboc_liquidity"),
         ("中央经济工作会议在北京举行", "policy_meeting"),
         ("国家统计局：11月CPI同比上涨0.7%", "inflation_data"),
         ("美国上周初请失业金人数升至23.6万", "jobs_data"),
@@ -117,3 +119,18 @@ def test_a_case_fold_that_changes_length_gives_the_keyword_itself() -> None:
     title = "İstanbul ſtockſ rally as 美联储 meets"
     assert rules.entity_mentions(title) == [("美联储", "美联储")]
     assert rules.topics_in(title) == {"markets"}  # a KeyError here was the crash
+
+
+def test_a_liquidity_operation_is_written_as_one_not_as_a_company_story() -> None:
+    """A PBOC operation gets bond, A-share and yuan views (never 个股影响 / 无直接影响), and a
+    net injection reads as support for bonds."""
+    kind = load_rules().kind("pboc_liquidity")
+    plain = "中国人民银行开展1118亿元7天期逆回购操作"
+    injecting = "央行开展6000亿元买断式逆回购，连续第8个月加量续做"
+    first = {}
+    for r in kind.impacts:
+        if r.applies(plain):
+            first.setdefault(r.asset, r.stance)
+    assert first == {"债市": "中性偏多", "A股": "中性偏多", "人民币": "中性"}
+    bonds = next(r for r in kind.impacts if r.asset == "债市" and r.applies(injecting))
+    assert bonds.stance == "利多"
