@@ -81,7 +81,7 @@ async def collect_async(
     if after_fork is not None:
         after_fork()
     c = settings.collect
-    hosts = Hosts(c.per_host, user_agent=c.user_agent, timeout=c.timeout)
+    hosts = Hosts(c.per_host, user_agent=c.user_agent, timeout=c.timeout, concurrency=c.concurrency)
     run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
 
     async def one(feed: FeedConfig) -> tuple[FeedStatus, Parsed]:

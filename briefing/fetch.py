@@ -26,6 +26,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import re
 import socket
 import ssl
@@ -125,17 +126,31 @@ class Body:
 
 class Hosts:
     """What the feeds of one run share over HTTP: a gate per host, so that at most `limit` requests
-    are in flight to one site, and one client whose connections are pooled per origin."""
+    are in flight to one site, and one client whose connections are pooled per origin.
 
-    def __init__(self, limit: int, *, user_agent: str, timeout: float) -> None:
+    Behind a proxy from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY; NO_PROXY honoured)
+    every connection goes to the proxy anyway: the client is httpx's own, with its proxy handling
+    (an explicit transport would switch that off), `concurrency` connections in one pool.
+    """
+
+    def __init__(
+        self, limit: int, *, user_agent: str, timeout: float, concurrency: int = 100
+    ) -> None:
         self.limit = limit
         self.gates: dict[str, asyncio.Semaphore] = {}
-        self.client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent},
-            follow_redirects=True,
-            timeout=timeout,
-            transport=_OriginPools(limit),
-        )
+        common: dict = {"headers": {"User-Agent": user_agent}, "follow_redirects": True}
+        if _environment_proxies():
+            self.client = httpx.AsyncClient(
+                **common,
+                timeout=timeout,
+                limits=httpx.Limits(
+                    max_connections=concurrency, max_keepalive_connections=concurrency
+                ),
+            )
+        else:
+            self.client = httpx.AsyncClient(
+                **common, timeout=timeout, transport=_OriginPools(limit)
+            )
 
     def gate(self, url: str) -> AbstractAsyncContextManager[object]:
         try:
@@ -148,6 +163,14 @@ class Hosts:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _environment_proxies() -> bool:
+    """Whether the environment names a proxy, read as httpx reads it (urllib's getproxies)."""
+    from urllib.request import getproxies
+
+    proxies = getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 class _OriginPools(httpx.AsyncBaseTransport):
@@ -164,24 +187,39 @@ class _OriginPools(httpx.AsyncBaseTransport):
         self.limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
         self.pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
         self._tls: asyncio.Future[ssl.SSLContext] | None = None
+        self.closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         key = (url.scheme, url.host, url.port)
         if key not in self.pools:
             context = await self._context() if url.scheme == "https" else _plain_http_context()
+            if self.closed:  # closed while this request waited for the TLS context
+                raise httpx.ConnectError("the HTTP client was closed", request=request)
             if key not in self.pools:  # another request for this origin may have made it meanwhile
                 self.pools[key] = httpx.AsyncHTTPTransport(verify=context, limits=self.limits)
         return await self.pools[key].handle_async_request(request)
 
     async def _context(self) -> ssl.SSLContext:
         if self._tls is None:  # honours SSL_CERT_FILE / SSL_CERT_DIR, as httpx does
-            self._tls = asyncio.ensure_future(asyncio.to_thread(httpx.create_ssl_context))
+            self._tls = asyncio.ensure_future(asyncio.to_thread(_tls_context))
         return await asyncio.shield(self._tls)
 
     async def aclose(self) -> None:
+        self.closed = True
         pools, self.pools = list(self.pools.values()), {}
         await asyncio.gather(*(p.aclose() for p in pools), return_exceptions=True)
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The CA bundle (certifi's, or SSL_CERT_FILE / SSL_CERT_DIR); a bundle that cannot be read
+    fails every https feed with a line that says which."""
+    try:
+        return httpx.create_ssl_context()
+    except (OSError, ssl.SSLError) as e:
+        where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or "certifi"
+        reason = getattr(e, "strerror", None) or getattr(e, "reason", None) or str(e)
+        raise FeedFailure(f"cannot load the TLS certificates from {where}: {reason}") from None
 
 
 @cache

@@ -130,30 +130,54 @@ def tidy(text: str, title: bool = False) -> str:
         text = re.sub(rf"(?<=\d)[ \t]+(?=[{_UNIT_AFTER}])", "", text)
     else:
         text = re.sub(r"(?<=[\dA-Za-z%])[ \t]+(?=[\u4e00-\u9fff%])", "", text)
-    text = _CURRENCY_CODE.sub(lambda m: m.group(1) + _CURRENCY_NAME[m.group(2)], text)
+    if is_chinese(text):  # 「2000亿USD」 in Chinese; 「1.27 USD」 in English stays
+        text = _CURRENCY_CODE.sub(lambda m: m.group(1) + _CURRENCY_NAME[m.group(2)], text)
     return text.strip()
 
 
 _MT_SPACING = re.compile(
     r"\d[ \t]+[\u4e00-\u9fff%]"
 )  # 「30 年」「384 万桶」: translated, not typeset
-_SPACED_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff])[ \t]+(\d[\d.,]*%?)[ \t]+(?=[\u4e00-\u9fff])")
-# after a CJK character, or a figure written right after one (「报7.0686 调升」, not 「GPT-5.2 模型」)
-_CLAUSE_SPACE = re.compile(r"([\u4e00-\u9fff](?:[\d.,]*\d%?)?|%)[ \t\u3000]+(?=[\u4e00-\u9fff])")
+# a space between two runs of Chinese: after a CJK character or a figure written right after one
+# (「报7.0686 调升」, not 「GPT-5.2 模型」), before a CJK character or a figure
+_GAP = re.compile(r"(?<=[\u4e00-\u9fff%\d])[ \t\u3000]+(?=[\u4e00-\u9fff\d])")
+_PUNCT = "，。；：！？、,;:!?（）()《》“”\"'"
+
+
+def _clause_break(text: str) -> str:
+    """The spaces of a headline made commas when each parts two clauses of four characters or more
+    (「维持利率0%不变 称必要时干预」, 「登陆科创板 首日收涨268% 市值突破900亿元」); a headline spaced
+    word by word (「港股 恒指 收涨1.2%」, 「比特币 跌破9万美元」) keeps them all."""
+    gaps = [m for m in _GAP.finditer(text) if _after_cjk(text, m.start())]
+    if not gaps:
+        return text
+    cuts = [0, *(x for m in gaps for x in (m.start(), m.end())), len(text)]
+    sides = [text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
+    for k in range(len(gaps)):
+        left = re.split(f"[{_PUNCT}]", sides[k])[-1]
+        right = re.split(f"[{_PUNCT}]", sides[k + 1])[0]
+        if len(left) < 4 or len(right) < 4:
+            return text
+    return "，".join(sides)
+
+
+def _after_cjk(text: str, at: int) -> bool:
+    """Whether the run before `at` is Chinese: a CJK character, or a figure written right after one."""
+    k = at
+    while k > 0 and (text[k - 1].isdigit() or text[k - 1] in ".,%"):
+        k -= 1
+    return k > 0 and "\u4e00" <= text[k - 1] <= "\u9fff"
 
 
 def headline_line(title: str) -> str:
     """A headline as a `## 一般事件` line, in the style of the rest of the report: machine-translated
-    spacing folded (「纳斯达克 100 估值承压」 → 「纳斯达克100估值承压」, 「2026 年」 → 「2026年」), a space
-    that separates two clauses made a comma (「维持利率不变 称必要时干预」 → 「维持利率不变，称必要时干预」,
-    「全线收涨 30年期合约涨0.52%」 → 「全线收涨，30年期合约涨0.52%」),
-    currency codes named. Latin words keep their spaces (「OpenAI 推出 GPT-5.2」)."""
-    if not _MT_SPACING.search(
-        title
-    ):  # a portal's headline: a space before a figure is a clause break
-        title = re.sub(r"(?<=[\u4e00-\u9fff%])[ \t\u3000]+(?=\d)", "，", title)
-    text = _SPACED_NUMBER.sub(r"\1", title)
-    return _CLAUSE_SPACE.sub(r"\1，", tidy(text, title=True))
+    spacing folded (「2026 年」 → 「2026年」, 「每日 384 万桶」 → 「每日384万桶」), the one space that
+    parts two clauses made a comma (「维持利率不变 称必要时干预」 → 「维持利率不变，称必要时干预」,
+    「全线收涨 30年期合约涨0.52%」 → 「全线收涨，30年期合约涨0.52%」), currency codes named.
+    Latin words keep their spaces (「OpenAI 推出 GPT-5.2」), and so does a headline spaced word by word."""
+    if not _MT_SPACING.search(title):  # a portal's headline: its one space parts two clauses
+        title = _clause_break(title)
+    return _clause_break(tidy(title, title=True))
 
 
 @dataclass

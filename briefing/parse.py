@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from xml.sax import SAXException, SAXParseException
 
 from briefing.models import Item
@@ -57,9 +57,13 @@ def parse_feed(
     if not data.strip():
         raise FeedFailure("empty response")
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-    # Relative item links are resolved here, once per item. Given to feedparser as the document's
-    # base, the URL is joined to every element's base as it is parsed: a third of the parse time.
-    base = hdrs.pop("content-location", "")
+    # Relative links and permalink guids are resolved here, once per item, as feedparser resolves
+    # them: given the URL as the document's base, feedparser joins it to every element's base as
+    # it parses, a third of the parse time. Only a document with xml:base (a base per element)
+    # still gets it.
+    base = hdrs.get("content-location", "")
+    if b"xml:base" not in data:
+        hdrs.pop("content-location", None)
     mime = hdrs.get("content-type", "").split(";")[0].strip().lower()
     charset = _charset_to_declare(data, hdrs)
     if charset:  # the header's charset outranks every other clue in feedparser
@@ -88,10 +92,13 @@ def parse_feed(
     if max_items is not None and len(entries) > max_items:
         warnings.append(f"too many items: kept the first {max_items} of {len(entries)}")
         entries = entries[:max_items]
+    # RSS guids are permalinks unless marked isPermaLink="false": resolved like links (Atom ids never)
+    guid_base = base if str(parsed.get("version", "")).startswith("rss") else ""
+    opaque = _opaque_guids(data) if guid_base else frozenset()
     items = [
         item
         for e in entries
-        if (item := _to_item(e, source, tz, feed_tz, secrets, base)) is not None
+        if (item := _to_item(e, source, tz, feed_tz, secrets, base, guid_base, opaque)) is not None
     ]
     if broken:
         warnings.insert(0, f"{broken} ({len(items)} items salvaged)")
@@ -201,6 +208,8 @@ def _to_item(
     feed_tz: tzinfo | None,
     secrets: Sequence[str],
     base: str = "",
+    guid_base: str = "",
+    opaque: frozenset[str] = frozenset(),
 ) -> Item | None:
     title = one_line(_plain(entry.get("title_detail"), entry.get("title") or ""))
     if not title or is_boilerplate(title):
@@ -214,23 +223,23 @@ def _to_item(
         source=source,
         published=_published(entry, tz, feed_tz),
         summary=scrub(summary, secrets),
-        guid=_guid(entry.get("id"), secrets, base),
+        guid=_guid(entry.get("id"), secrets, guid_base, opaque),
     )
 
 
 def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str:
     """Only absolute http(s) links survive (no javascript:, data: or relative), and none with credentials.
 
-    A relative link (`/news/1.html`, `//host/x`) is first resolved against `base`, the feed's URL.
+    A relative link (`/news/1.html`, `c.html`, `//host/x`, `#top`) is first resolved against
+    `base`, the feed's URL, by feedparser's own rule.
     """
     if not isinstance(link, str):
         return ""
     link = link.strip()
     try:
+        if base and link and not urlsplit(link).scheme:
+            link = _feedparser().urls.make_safe_absolute_uri(base, link)
         parts = urlsplit(link)
-        if base and link and not parts.scheme:
-            link = urljoin(base, link)
-            parts = urlsplit(link)
     except ValueError:
         return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or re.search(r"\s", link):
@@ -240,18 +249,34 @@ def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str
     return link
 
 
-def _guid(guid: object, secrets: Sequence[str], base: str = "") -> str:
-    """The entry's id on one line; a relative path (`/news/1.html`, `./1`, `?p=1`) resolved against
-    `base`, an opaque id (`feed1-0`, `urn:uuid:…`) kept as it is."""
+def _guid(
+    guid: object, secrets: Sequence[str], base: str = "", opaque: frozenset[str] = frozenset()
+) -> str:
+    """The entry's id on one line. With `base` (an RSS feed's URL), a permalink guid is resolved
+    against it as feedparser resolves one (`12345` → `https://site/feeds/12345`, so two feeds'
+    `12345` stay two stories); one marked isPermaLink="false" (in `opaque`) is kept as it is."""
     text = one_line(guid) if isinstance(guid, str) else ""
-    if base and text.startswith(("/", ".", "?")):
+    if base and text and text not in opaque:
         try:
-            text = urljoin(base, text)
+            text = _feedparser().urls.make_safe_absolute_uri(base, text)
         except ValueError:
             text = ""
     if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
         text = strip_credentials(text)
     return scrub(text, secrets)
+
+
+_OPAQUE_GUID = re.compile(
+    rb"<guid\b[^>]*\bisPermaLink\s*=\s*[\"']false[\"'][^>]*>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</guid>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _opaque_guids(data: bytes) -> frozenset[str]:
+    """The values of the guids marked isPermaLink="false" (ASCII ids, as they nearly always are)."""
+    return frozenset(
+        one_line(m.group(1).decode("utf-8", "replace")) for m in _OPAQUE_GUID.finditer(data)
+    )
 
 
 # ---------------------------------------------------------------- dates

@@ -513,7 +513,8 @@ def test_relative_links_resolve_against_the_feed_url(server: FeedServer, tmp_pat
     base = server.base
     assert [(i.title, i.link, i.guid) for i in items] == [
         ("站内路径", f"{base}/news/1.html", f"{base}/news/1.html"),
-        ("同级路径", f"{base}/sub/2.html", "opaque-2"),  # an opaque id is not made a URL
+        # an RSS guid is a permalink unless marked otherwise: resolved (two feeds' "2" stay apart)
+        ("同级路径", f"{base}/sub/2.html", f"{base}/sub/opaque-2"),
         ("协议相对", "http://cdn.example.cn/3.html", "urn:uuid:3"),
         ("绝对链接", "https://example.cn/4.html", ""),
     ]
@@ -550,3 +551,69 @@ def _origins_get_pools(feed: str, other: str) -> None:
         assert hosts.client.is_closed and not pools.pools
 
     asyncio.run(check())
+
+
+def test_a_proxy_from_the_environment_carries_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is honoured: the feed's host is never resolved, the proxy gets the whole URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+    body = fixture("rss20_utf8.xml")
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", RSS)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        result = collect(settings_for(tmp_path, {"代理": "http://feeds.example.invalid/rss.xml"}))
+    finally:
+        proxy.shutdown()
+    assert [e.error for e in result.errors] == [] and len(result.items) == 3
+    assert seen == ["http://feeds.example.invalid/rss.xml"]
+
+
+def test_an_unreadable_ca_bundle_is_named_on_each_https_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-such-ca.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    url = refused_url().replace("http://", "https://")
+    result = collect(settings_for(tmp_path, {"加密": url}, retries=0))
+    assert [e.error for e in result.errors] == [
+        f"cannot load the TLS certificates from {missing}: No such file or directory"
+    ]
+
+
+ATOM_NESTED_BASE = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/"><title>嵌套</title>
+<entry xml:base="sub/"><title>相对的相对</title><id>tag:x,2025:1</id>
+<link href="post3"/><updated>2025-12-11T01:00:00Z</updated></entry>
+</feed>
+"""
+
+
+def test_nested_xml_base_and_same_guids_in_two_feeds(server: FeedServer, tmp_path: Path) -> None:
+    atom = server.route("/a/atom.xml", Reply(body=ATOM_NESTED_BASE.encode()))
+    one = server.route("/one/rss.xml", Reply(body=RELATIVE.encode()))
+    two = server.route("/two/rss.xml", Reply(body=RELATIVE.encode()))
+    items = collect(settings_for(tmp_path, {"原子": atom, "甲": one, "乙": two})).items
+    assert (items[0].link, items[0].guid) == (f"{server.base}/blog/sub/post3", "tag:x,2025:1")
+    same = [i for i in items if i.title == "同级路径"]
+    assert [i.guid for i in same] == [f"{server.base}/one/opaque-2", f"{server.base}/two/opaque-2"]
+    assert same[0].id != same[1].id

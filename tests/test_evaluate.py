@@ -725,10 +725,22 @@ PMI = (
         ("11月非制造业商务活动指数为49.5%。", "supported"),
         ("11月制造业采购经理指数为49.2%，比上月上升0.2个百分点。", "supported"),
         ("无风险利率同步下行。", "supported"),
-        # a real denial still is one
+        # a real denial still is one, and a category swapped for its complement is caught
         ("11月制造业采购经理指数并未上升。", "contradicted"),
     ],
 )
 def test_category_prefixes_are_not_denials(claim: str, verdict: str) -> None:
     v = one(claim, PMI)
     assert v.verdict == verdict, v.reasons
+
+
+@pytest.mark.parametrize(
+    ("source", "claim"),
+    [
+        ("11月非制造业商务活动指数为49.5%。", "11月制造业商务活动指数为49.5%。"),
+        ("恒大集团未偿还到期的美元债券本息。", "恒大集团已偿还到期的美元债券本息。"),
+        ("公司拟非公开发行A股股票。", "公司拟公开发行A股股票。"),
+    ],
+)
+def test_a_complement_or_a_denial_swapped_is_caught(source: str, claim: str) -> None:
+    assert one(claim, source).verdict != "supported"

@@ -386,7 +386,7 @@ def test_currency_codes_after_a_figure_get_their_chinese_names(raw: str, tidied:
     [
         (
             "四大云厂商资本开支或超 5000 亿USD，纳斯达克 100 估值承压",
-            "四大云厂商资本开支或超5000亿美元，纳斯达克100估值承压",
+            "四大云厂商资本开支或超5000亿美元，纳斯达克100，估值承压",
         ),
         (
             "国际能源署：2026 年全球石油市场或过剩每日 384 万桶",
@@ -397,10 +397,21 @@ def test_currency_codes_after_a_figure_get_their_chinese_names(raw: str, tidied:
             "瑞士国家银行维持政策利率0%不变，称必要时将干预外汇市场",
         ),
         ("人民币对美元中间价报7.0686 调升42个基点", "人民币对美元中间价报7.0686，调升42个基点"),
-        ("OpenAI 推出 GPT-5.2 模型", "OpenAI 推出 GPT-5.2 模型"),  # Latin words keep their spaces
-        ("沪指涨0.41%重回3880点上方", "沪指涨0.41%重回3880点上方"),
         ("国债期货全线收涨 30年期主力合约涨0.52%", "国债期货全线收涨，30年期主力合约涨0.52%"),
+        ("美元兑日元 155.20 交易员押注干预", "美元兑日元155.20，交易员押注干预"),
+        (
+            "国产GPU企业华芯算力登陆科创板 首日收涨268% 市值突破900亿元",
+            "国产GPU企业华芯算力登陆科创板，首日收涨268%，市值突破900亿元",
+        ),
         ("利率提高到 0.75%，为 30 年来最高", "利率提高到0.75%，为30年来最高"),  # translated spacing
+        ("沪指涨0.41%重回3880点上方", "沪指涨0.41%重回3880点上方"),
+        # spaced word by word, Latin words, short sides: the spaces stay
+        ("港股 恒指 收涨 1.2% 科指 涨2%", "港股 恒指 收涨1.2% 科指 涨2%"),
+        ("比特币 跌破 9万美元", "比特币 跌破9万美元"),
+        ("A股 3000点 保卫战", "A股3000点 保卫战"),
+        ("OpenAI 推出 GPT-5.2 模型", "OpenAI 推出 GPT-5.2 模型"),
+        ("特斯拉 Model 3 降价", "特斯拉 Model 3 降价"),
+        ("GBP/USD rises to 1.27 USD", "GBP/USD rises to 1.27 USD"),  # English: no 美元
     ],
 )
 def test_general_lines_read_like_the_rest_of_the_report(title: str, line: str) -> None:

@@ -187,6 +187,7 @@ def test_the_plain_markup_fast_path_reads_markup_as_html_parser_does(seed: int) 
         *("<div\n id=a>", "<o:p>", "<x-y>", "<img alt='x'>", "<!-- c -->", "<script>x</script>"),
         *("<style>p{}</style>", "< p>", "<>", "</>", "<li>", "<td colspan=2>", "<![CDATA[x]]>"),
         *("&amp;", "&lt;script&gt;", "&am", "p;", "&#60;p&#62;", "&nbsp;", "&amp", "央行 3 万亿"),
+        *("</p\u3000>", "<p\xa0>", "</br\x0b>", "</P\x1c>", "\xa0", "\u3000", "\x00"),
     ]
     rng = random.Random(seed)
     answered = 0
