@@ -744,3 +744,24 @@ def test_category_prefixes_are_not_denials(claim: str, verdict: str) -> None:
 )
 def test_a_complement_or_a_denial_swapped_is_caught(source: str, claim: str) -> None:
     assert one(claim, source).verdict != "supported"
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("美国11月CPI同比上涨2.7%。", "supported"),
+        ("美国11月核心CPI同比上涨2.6%。", "supported"),
+        ("美国11月核心CPI同比上涨2.7%。", "unsupported"),  # the headline rate given to the core
+        ("欧元区11月核心核心通胀率为2.1%。", "unsupported"),  # the core rate given to core-core
+        ("欧元区11月核心核心通胀率为1.9%。", "supported"),
+    ],
+)
+def test_a_sentence_that_states_two_similar_subjects_tells_them_apart(
+    claim: str, verdict: str
+) -> None:
+    source = (
+        "美国劳工部数据显示，美国 11 月 CPI 同比上涨 2.7 %，核心 CPI 同比上涨 2.6 %。\n"
+        "欧元区 11 月核心通胀率为 2.1 %，核心核心通胀率（剔除能源、食品和烟酒）为 1.9 %。"
+    )
+    v = one(claim, source)
+    assert v.verdict == verdict, v.reasons

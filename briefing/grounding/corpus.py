@@ -419,7 +419,7 @@ class Corpus:
         theirs = c.grams if q.numbers else c.context
         before = c.before(q.numbers)
         shared = q.grams & theirs
-        if self._contrast(q, c):
+        if self._contrast(q, c) or self._told_apart(q, c, theirs | before):
             return None
         if q.labels and (other := _labels(c.facts)) and not q.labels & other:
             return None
@@ -435,6 +435,31 @@ class Corpus:
             + 0.25 * inherited / q.total
             + 0.5 * context.get(c.sent, 0.0)
         )
+
+    def _told_apart(self, q: Query, c: SourceClause, theirs: set[str]) -> bool:
+        """Every word of the claim this clause lacks is in another clause of the same sentence
+        (核心核心CPI against 「核心CPI…3.0%，核心核心CPI…2.8%」): the sentence tells the two apart,
+        and the claim restates the other one."""
+        extra = q.grams - theirs
+        if not extra:
+            return False
+        for i in self.sent_clauses.get(c.sent, ()):
+            s = self.clauses[i]
+            if s is not c and extra <= (s.grams if q.numbers else s.context):
+                return True
+        return False
+
+    def tells_apart(self, clause: str, sent: int) -> bool:
+        """Whether sentence `sent` has a single clause the claim clause cannot restate because
+        another clause of it has every word that one lacks (see _told_apart)."""
+        q = self.query(clause, False)
+        if q is None:
+            return False
+        for i in self.sent_clauses.get(sent, ()):
+            c = self.clauses[i]
+            if c.single and self._told_apart(q, c, c.context | c.before(False)):
+                return True
+        return False
 
     def _contrast(self, q: Query, c: SourceClause) -> bool:
         """The claim and this clause differ by one character between two shared ones (沪铜主 against
