@@ -406,11 +406,13 @@ async def ask_json(
     backoff: Backoff = DEFAULT_BACKOFF,
     cache: AnswerCache | None = None,
     budget: TokenBudget | None = None,
+    looked_up: bool = False,
 ) -> tuple[T, CallRecord]:
     """Ask until the answer validates against `schema`; see the module docstring for the two loops.
 
     With a `cache`, an identical earlier answer is returned without a request (record.cached) and a
-    new valid answer is stored; with a `budget`, an attempt that could pass it is not sent.
+    new valid answer is stored (`looked_up`: the caller already found no entry; not read again);
+    with a `budget`, an attempt that could pass it is not sent.
     """
     import openai
     from langchain_core.messages import AIMessage, HumanMessage, convert_to_openai_messages
@@ -420,10 +422,9 @@ async def ask_json(
     formats = formats or FormatMemory(config.response_format)
     wire = convert_to_openai_messages(messages)
     model_name = str(getattr(model, "model_name", None) or config.model)
-    if cache is not None and (
-        hit := cached_answer(cache, wire, schema, model_name, config, purpose)
-    ):
-        return hit
+    if cache is not None and not looked_up:
+        if hit := cached_answer(cache, wire, schema, model_name, config, purpose):
+            return hit
     record = CallRecord(purpose=purpose, model=model_name, prompt_sha256=_sha256(wire))
     key = None
     if cache is not None:

@@ -172,6 +172,7 @@ class LLMWriter:
                 backoff=self.backoff,
                 cache=self.cache,
                 budget=self.budget,
+                looked_up=True,
             )
         except LLMError as exc:
             if (record := exc.record) is not None:

@@ -61,6 +61,21 @@ def test_an_identical_second_run_makes_no_request(srv: FakeLLMServer, tmp_path: 
     assert second._model is None  # answered from disk: the OpenAI adapter was never made
 
 
+def test_a_miss_reads_the_cache_once_per_call(
+    srv: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    real_get = AnswerCache.get
+
+    def counting_get(self: AnswerCache, key: str) -> Any:
+        reads.append(key)
+        return real_get(self, key)
+
+    monkeypatch.setattr(AnswerCache, "get", counting_get)
+    write(settings(srv, tmp_path))
+    assert len(srv.requests) == 4 and len(reads) == 4 and len(set(reads)) == 4
+
+
 def test_the_key_is_not_the_api_key_and_no_file_holds_it(
     srv: FakeLLMServer, tmp_path: Path
 ) -> None:
