@@ -75,14 +75,20 @@ async def collect_async(
 
     `after_fork` runs once the parse workers exist: work that starts threads belongs there."""
     feeds = settings.enabled_feeds
-    limit = settings.collect.concurrency
-    gate = asyncio.Semaphore(limit)
-    pool = _parse_pool(settings.collect.parse_processes, len(feeds))
-    if after_fork is not None:
-        after_fork()
     c = settings.collect
+    gate = asyncio.Semaphore(c.concurrency)
+    # first: a proxy from the environment that cannot be used is a setting's error (exit 2)
     hosts = Hosts(c.per_host, user_agent=c.user_agent, timeout=c.timeout, concurrency=c.concurrency)
-    run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
+    pool = _parse_pool(c.parse_processes, len(feeds))
+    try:
+        if after_fork is not None:
+            after_fork()
+        run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
+    except BaseException:
+        await hosts.aclose()
+        if pool is not None:
+            pool.close()
+        raise
 
     async def one(feed: FeedConfig) -> tuple[FeedStatus, Parsed]:
         async with gate:

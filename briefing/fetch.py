@@ -48,6 +48,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_random_exponential
 
 from briefing.atomic import write_atomic
+from briefing.errors import ConfigError
 from briefing.models import Item
 from briefing.parse import FeedFailure, Parsed
 from briefing.sanitize import one_line
@@ -140,13 +141,25 @@ class Hosts:
         self.gates: dict[str, asyncio.Semaphore] = {}
         common: dict = {"headers": {"User-Agent": user_agent}, "follow_redirects": True}
         if _environment_proxies():
-            self.client = httpx.AsyncClient(
-                **common,
-                timeout=timeout,
-                limits=httpx.Limits(
-                    max_connections=concurrency, max_keepalive_connections=concurrency
-                ),
-            )
+            try:
+                self.client = httpx.AsyncClient(
+                    **common,
+                    timeout=timeout,
+                    limits=httpx.Limits(
+                        max_connections=concurrency, max_keepalive_connections=concurrency
+                    ),
+                )
+            except ImportError:
+                raise ConfigError(
+                    "the proxy in the environment is a SOCKS proxy: pip install 'httpx[socks]'"
+                ) from None
+            except (OSError, ssl.SSLError) as e:  # the CA bundle, loaded for the proxy client
+                raise ConfigError(_tls_failure(e)) from None
+            except ValueError:  # its text would repeat the proxy URL, user name and all
+                raise ConfigError(
+                    "the proxy in the environment cannot be used: its URL is not http://, "
+                    "https:// or socks5:// (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)"
+                ) from None
         else:
             self.client = httpx.AsyncClient(
                 **common, timeout=timeout, transport=_OriginPools(limit)
@@ -217,9 +230,13 @@ def _tls_context() -> ssl.SSLContext:
     try:
         return httpx.create_ssl_context()
     except (OSError, ssl.SSLError) as e:
-        where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or "certifi"
-        reason = getattr(e, "strerror", None) or getattr(e, "reason", None) or str(e)
-        raise FeedFailure(f"cannot load the TLS certificates from {where}: {reason}") from None
+        raise FeedFailure(_tls_failure(e)) from None
+
+
+def _tls_failure(e: OSError | ssl.SSLError) -> str:
+    where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or "certifi"
+    reason = getattr(e, "strerror", None) or getattr(e, "reason", None) or str(e)
+    return f"cannot load the TLS certificates from {where}: {reason}"
 
 
 @cache

@@ -136,11 +136,15 @@ def tidy(text: str, title: bool = False) -> str:
 
 
 _MT_SPACING = re.compile(
-    r"\d[ \t]+[\u4e00-\u9fff%]"
-)  # 「30 年」「384 万桶」: translated, not typeset
+    r"[\d%][ \t]+[\u4e00-\u9fff%]"
+)  # 「30 年」「5.2% 超」: translated, not typeset
 # a space between two runs of Chinese: after a CJK character or a figure written right after one
-# (「报7.0686 调升」, not 「GPT-5.2 模型」), before a CJK character or a figure
-_GAP = re.compile(r"(?<=[\u4e00-\u9fff%\d])[ \t\u3000]+(?=[\u4e00-\u9fff\d])")
+# (「报7.0686 调升」, not 「GPT-5.2 模型」), before a CJK character or a figure that a CJK character
+# or % ends (「收涨 30年期」, not 「1 000亿元」 or 「茅台 600519.SH」)
+_GAP = re.compile(
+    r"(?<=[\u4e00-\u9fff%\d])[ \t\u3000]+(?=[\u4e00-\u9fff])"
+    r"|(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=\d[\d.,]*(?:%|[\u4e00-\u9fff]))"
+)
 _PUNCT = "，。；：！？、,;:!?（）()《》“”\"'"
 
 

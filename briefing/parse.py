@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXException, SAXParseException
 
 from briefing.models import Item
@@ -93,8 +94,11 @@ def parse_feed(
         warnings.append(f"too many items: kept the first {max_items} of {len(entries)}")
         entries = entries[:max_items]
     # RSS guids are permalinks unless marked isPermaLink="false": resolved like links (Atom ids never)
-    guid_base = base if str(parsed.get("version", "")).startswith("rss") else ""
-    opaque = _opaque_guids(data) if guid_base else frozenset()
+    # ids without a scheme are resolved like links (two feeds' `<guid>1</guid>` stay two stories),
+    # but not an RSS guid marked isPermaLink other than "true", as feedparser does with a base
+    rss = str(parsed.get("version", "")).startswith("rss")
+    opaque = _opaque_guids(data, parsed.get("encoding")) if base and rss else frozenset()
+    guid_base = base
     items = [
         item
         for e in entries
@@ -252,31 +256,43 @@ def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str
 def _guid(
     guid: object, secrets: Sequence[str], base: str = "", opaque: frozenset[str] = frozenset()
 ) -> str:
-    """The entry's id on one line. With `base` (an RSS feed's URL), a permalink guid is resolved
-    against it as feedparser resolves one (`12345` → `https://site/feeds/12345`, so two feeds'
-    `12345` stay two stories); one marked isPermaLink="false" (in `opaque`) is kept as it is."""
+    """The entry's id on one line. With `base` (the feed's URL), an id without a scheme is
+    resolved against it (`12345` → `https://site/feeds/12345`, so two feeds' `12345` stay two
+    stories), except an RSS guid marked isPermaLink other than "true" (in `opaque`); an id with a
+    scheme (`tag:…`, `urn:uuid:…`, `https://…`) is kept as it is."""
     text = one_line(guid) if isinstance(guid, str) else ""
-    if base and text and text not in opaque:
-        try:
-            text = _feedparser().urls.make_safe_absolute_uri(base, text)
-        except ValueError:
-            text = ""
+    try:
+        if base and text and text not in opaque and not urlsplit(text).scheme:
+            text = urljoin(base, text)
+    except ValueError:
+        text = ""
     if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
         text = strip_credentials(text)
     return scrub(text, secrets)
 
 
-_OPAQUE_GUID = re.compile(
-    rb"<guid\b[^>]*\bisPermaLink\s*=\s*[\"']false[\"'][^>]*>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</guid>",
-    re.IGNORECASE | re.DOTALL,
-)
+_GUID_ELEMENT = re.compile(r"<guid\b([^>]*)>(.*?)</guid\s*>", re.IGNORECASE | re.DOTALL)
+_PERMALINK_ATTR = re.compile(r"\bisPermaLink\s*=\s*([\"'])(.*?)\1", re.IGNORECASE | re.DOTALL)
 
 
-def _opaque_guids(data: bytes) -> frozenset[str]:
-    """The values of the guids marked isPermaLink="false" (ASCII ids, as they nearly always are)."""
-    return frozenset(
-        one_line(m.group(1).decode("utf-8", "replace")) for m in _OPAQUE_GUID.finditer(data)
-    )
+def _opaque_guids(data: bytes, encoding: str | None) -> frozenset[str]:
+    """The values of the RSS guids marked isPermaLink other than "true", as feedparser reads them
+    (in the feed's encoding, CDATA unwrapped, entities decoded)."""
+    try:
+        text = data.decode(encoding or "utf-8", "replace")
+    except LookupError:
+        text = data.decode("utf-8", "replace")
+    out = set()
+    for m in _GUID_ELEMENT.finditer(text):
+        flag = _PERMALINK_ATTR.search(m.group(1))
+        if flag and flag.group(2) != "true":
+            value = m.group(2).strip()
+            if value.startswith("<![CDATA[") and value.endswith("]]>"):
+                value = value[9:-3]
+            else:
+                value = html.unescape(value)
+            out.add(one_line(value))
+    return frozenset(out)
 
 
 # ---------------------------------------------------------------- dates

@@ -617,3 +617,82 @@ def test_nested_xml_base_and_same_guids_in_two_feeds(server: FeedServer, tmp_pat
     same = [i for i in items if i.title == "同级路径"]
     assert [i.guid for i in same] == [f"{server.base}/one/opaque-2", f"{server.base}/two/opaque-2"]
     assert same[0].id != same[1].id
+
+
+def test_guids_resolve_as_feedparser_resolves_them_against_the_feed_url() -> None:
+    """Ids without a scheme become URLs under the feed's (so two feeds' ids stay apart); ids with a
+    scheme, and RSS guids marked isPermaLink other than "true", stay as written — in any encoding."""
+    from briefing.parse import parse_feed
+
+    base = "https://h.example/feeds/rss.xml"
+    guids = [
+        ("", "abc-1", "https://h.example/feeds/abc-1"),
+        (' isPermaLink="false"', "abc-2", "abc-2"),
+        (' isPermaLink="True"', "abc-3", "abc-3"),
+        ("", "tag:x,2025:1", "tag:x,2025:1"),
+        ("", "urn:uuid:1", "urn:uuid:1"),
+        ("", "/posts/5", "https://h.example/posts/5"),
+        (' isPermaLink="false"', "a&amp;b=6", "a&b=6"),
+        (' isPermaLink="false"', "新闻-7", "新闻-7"),
+        (' isPermaLink="false"', "<![CDATA[x&y]]>", "x&y"),
+    ]
+    items = "".join(
+        f"<item><title>标题{k}</title><link>https://h.example/{k}.html</link>"
+        f"<guid{attr}>{value}</guid></item>"
+        for k, (attr, value, _) in enumerate(guids)
+    )
+    for encoding in ("utf-8", "gbk", "utf-16"):
+        feed = (
+            f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel>'
+            f"<title>t</title>{items}</channel></rss>"
+        ).encode(encoding)
+        got = parse_feed(feed, source="s", tz=UTC, headers={"content-location": base}).items
+        assert [i.guid for i in got] == [want for _, _, want in guids], encoding
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>a</title>"
+        + "".join(
+            f'<entry><title>条目{k}</title><id>{i}</id><link href="https://h.example/a{k}"/>'
+            "<updated>2025-12-11T01:00:00Z</updated></entry>"
+            for k, i in enumerate(["/posts/1", "abc-2", "tag:x,2025:3"])
+        )
+        + "</feed>"
+    ).encode()
+    got = parse_feed(atom, source="s", tz=UTC, headers={"content-location": base}).items
+    assert [i.guid for i in got] == [
+        "https://h.example/posts/1",
+        "https://h.example/feeds/abc-2",
+        "tag:x,2025:3",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"SSL_CERT_FILE": "/nonexistent/ca.pem", "HTTPS_PROXY": "http://u:pw@127.0.0.1:9"},
+            "error: cannot load the TLS certificates from /nonexistent/ca.pem: "
+            "No such file or directory",
+        ),
+        (
+            {"HTTPS_PROXY": "ftp://u:pw@127.0.0.1:9"},
+            "error: the proxy in the environment cannot be used: its URL is not http://, "
+            "https:// or socks5:// (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)",
+        ),
+    ],
+)
+def test_a_proxy_setting_that_cannot_be_used_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], line: str
+) -> None:
+    from click.testing import CliRunner
+    from conftest import EXAMPLES
+
+    from briefing.cli import main
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(
+        main, ["collect", "--feeds", str(EXAMPLES / "feeds.yaml"), "--json"]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    assert line in result.stderr.splitlines() and "pw" not in result.stderr

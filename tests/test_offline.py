@@ -412,6 +412,9 @@ def test_currency_codes_after_a_figure_get_their_chinese_names(raw: str, tidied:
         ("OpenAI 推出 GPT-5.2 模型", "OpenAI 推出 GPT-5.2 模型"),
         ("特斯拉 Model 3 降价", "特斯拉 Model 3 降价"),
         ("GBP/USD rises to 1.27 USD", "GBP/USD rises to 1.27 USD"),  # English: no 美元
+        ("出口额达1 000亿元 同比增长", "出口额达1 000亿元，同比增长"),  # a figure is not split
+        ("贵州茅台 600519.SH", "贵州茅台600519.SH"),  # a ticker is not a clause: no comma
+        ("GDP 同比增长 5.2% 超预期", "GDP 同比增长5.2% 超预期"),
     ],
 )
 def test_general_lines_read_like_the_rest_of_the_report(title: str, line: str) -> None:
