@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXException, SAXParseException
@@ -262,13 +263,27 @@ def _guid(
     scheme (`tag:…`, `urn:uuid:…`, `https://…`) is kept as it is."""
     text = one_line(guid) if isinstance(guid, str) else ""
     try:
-        if base and text and text not in opaque and not urlsplit(text).scheme:
+        if not base or not text or text in opaque:
+            pass
+        elif _PLAIN_SEGMENT.fullmatch(text) and text not in (".", ".."):
+            text = _directory(base) + text  # urljoin's answer for a bare segment, without its cost
+        elif not urlsplit(text).scheme:
             text = urljoin(base, text)
     except ValueError:
         text = ""
     if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
         text = strip_credentials(text)
     return scrub(text, secrets)
+
+
+# one path segment with nothing urljoin reads specially (no scheme, path, query, fragment, params)
+_PLAIN_SEGMENT = re.compile(r"[^/?#;:\s\\]+")
+
+
+@lru_cache(maxsize=64)
+def _directory(base: str) -> str:
+    """What urljoin puts before a bare segment: the base without its last segment and query."""
+    return urljoin(base, "x")[:-1]
 
 
 _GUID_ELEMENT = re.compile(r"<guid\b([^>]*)>(.*?)</guid\s*>", re.IGNORECASE | re.DOTALL)
