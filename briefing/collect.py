@@ -79,8 +79,9 @@ async def collect_async(
     gate = asyncio.Semaphore(c.concurrency)
     # first: a proxy from the environment that cannot be used is a setting's error (exit 2)
     hosts = Hosts(c.per_host, user_agent=c.user_agent, timeout=c.timeout, concurrency=c.concurrency)
-    pool = _parse_pool(c.parse_processes, len(feeds))
+    pool = None
     try:
+        pool = _parse_pool(c.parse_processes, len(feeds))
         if after_fork is not None:
             after_fork()
         run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
@@ -247,11 +248,16 @@ def parse_workers(setting: int | None, feeds: int) -> int:
 
 
 def _parse_pool(setting: int | None, feeds: int) -> _ParsePool | None:
-    """Forked parse workers for a big run, started now, before this run has threads of its own."""
+    """Forked parse workers for a big run, started now, before this run has threads of its own;
+    None (parse in threads) when there is no fork, or it fails (out of processes or memory)."""
     workers = parse_workers(setting, feeds)
     if workers < 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return _ParsePool(workers)
+    try:
+        return _ParsePool(workers)
+    except OSError as e:
+        log.warning("cannot start parse workers (%s); parsing in threads", e.strerror or e)
+        return None
 
 
 class _WorkerDied(Exception):
@@ -271,13 +277,17 @@ class _ParsePool:
         self.idle = asyncio.Queue()
         self.live = workers  # when the last one dies, every later job parses in this process
         self.procs = []
-        for _ in range(workers):
-            mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_work, args=(theirs, mine), daemon=True)
-            proc.start()
-            theirs.close()
-            self.procs.append((proc, mine))
-            self.idle.put_nowait((proc, mine))
+        try:
+            for _ in range(workers):
+                mine, theirs = ctx.Pipe()
+                proc = ctx.Process(target=_work, args=(theirs, mine), daemon=True)
+                proc.start()
+                theirs.close()
+                self.procs.append((proc, mine))
+                self.idle.put_nowait((proc, mine))
+        except BaseException:  # a fork failed, or Ctrl-C: no worker outlives this
+            self.close()
+            raise
 
     async def run(self, job: Callable[[], Parsed]) -> Parsed:
         worker = await self.idle.get()

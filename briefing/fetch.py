@@ -155,10 +155,10 @@ class Hosts:
                 ) from None
             except (OSError, ssl.SSLError) as e:  # the CA bundle, loaded for the proxy client
                 raise ConfigError(_tls_failure(e)) from None
-            except ValueError:  # its text would repeat the proxy URL, user name and all
+            except (ValueError, httpx.InvalidURL):  # its text would repeat the proxy URL
                 raise ConfigError(
-                    "the proxy in the environment cannot be used: its URL is not http://, "
-                    "https:// or socks5:// (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)"
+                    "the proxy in the environment cannot be used: its URL is not a valid http://, "
+                    "https:// or socks5:// URL (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)"
                 ) from None
         else:
             self.client = httpx.AsyncClient(

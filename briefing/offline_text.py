@@ -136,14 +136,14 @@ def tidy(text: str, title: bool = False) -> str:
 
 
 _MT_SPACING = re.compile(
-    r"[\d%][ \t]+[\u4e00-\u9fff%]"
-)  # 「30 年」「5.2% 超」: translated, not typeset
+    r"\d[ \t]+[\u4e00-\u9fff%]"
+)  # 「30 年」「384 万桶」: translated, not typeset
 # a space between two runs of Chinese: after a CJK character or a figure written right after one
 # (「报7.0686 调升」, not 「GPT-5.2 模型」), before a CJK character or a figure that a CJK character
 # or % ends (「收涨 30年期」, not 「1 000亿元」 or 「茅台 600519.SH」)
 _GAP = re.compile(
     r"(?<=[\u4e00-\u9fff%\d])[ \t\u3000]+(?=[\u4e00-\u9fff])"
-    r"|(?<=[\u4e00-\u9fff])[ \t\u3000]+(?=\d[\d.,]*(?:%|[\u4e00-\u9fff]))"
+    r"|(?<=[\u4e00-\u9fff%])[ \t\u3000]+(?=\d[\d.,]*(?:%|[\u4e00-\u9fff]))"
 )
 _PUNCT = "，。；：！？、,;:!?（）()《》“”\"'"
 
@@ -157,10 +157,12 @@ def _clause_break(text: str) -> str:
         return text
     cuts = [0, *(x for m in gaps for x in (m.start(), m.end())), len(text)]
     sides = [text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
-    for k in range(len(gaps)):
-        left = re.split(f"[{_PUNCT}]", sides[k])[-1]
-        right = re.split(f"[{_PUNCT}]", sides[k + 1])[0]
-        if len(left) < 4 or len(right) < 4:
+    for k, gap in enumerate(gaps):
+        left = re.split(rf"[{_PUNCT}\s]", sides[k])[-1]
+        right = re.split(rf"[{_PUNCT}\s]", sides[k + 1])[0]
+        # before a figure, a clause must say more than the figure (「增加 6.4万人」 is one clause)
+        least = 8 if text[gap.end() : gap.end() + 1].isdigit() else 4
+        if len(left) < 4 or len(right) < least:
             return text
     return "，".join(sides)
 

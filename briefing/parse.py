@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -59,23 +58,22 @@ def parse_feed(
     if not data.strip():
         raise FeedFailure("empty response")
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-    # Relative links and permalink guids are resolved here, once per item, as feedparser resolves
-    # them: given the URL as the document's base, feedparser joins it to every element's base as
-    # it parses, a third of the parse time. Only a document with xml:base (a base per element)
-    # still gets it.
-    base = hdrs.get("content-location", "")
-    if b"xml:base" not in data:
-        hdrs.pop("content-location", None)
     mime = hdrs.get("content-type", "").split(";")[0].strip().lower()
     charset = _charset_to_declare(data, hdrs)
     if charset:  # the header's charset outranks every other clue in feedparser
         hdrs["content-type"] = f"application/xml; charset={charset}"
-    # A BytesIO, never bare bytes: feedparser would try bytes as a file name first. Its HTML
-    # sanitizer is off because html_to_text keeps only text (and drops script/style) anyway.
+    # The feed's URL is the base feedparser resolves relative links and ids against, but given it,
+    # feedparser joins it to every element's base as it parses: a third of the parse time. So the
+    # feed is parsed without it, and again with it only when a link or an id needs more than the
+    # two answers feedparser would give cheaply (an absolute URL as it is, a bare segment appended
+    # to the base's folder, `_shortcut`); `xml:base` documents always get it.
+    base = hdrs.pop("content-location", "")
     feedparser = _feedparser()
-    parsed = feedparser.parse(
-        io.BytesIO(data), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
-    )
+    parsed = _feedparser_parse(data, hdrs)
+    shortcut = base
+    if base and (b"xml:base" in data or _needs_base(parsed, data)):
+        parsed = _feedparser_parse(data, {**hdrs, "content-location": base})
+        shortcut = ""  # feedparser resolved every link and id itself
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if isinstance(problem, feedparser.CharacterEncodingUnknown):
         raise FeedFailure("unknown text encoding")
@@ -94,17 +92,7 @@ def parse_feed(
     if max_items is not None and len(entries) > max_items:
         warnings.append(f"too many items: kept the first {max_items} of {len(entries)}")
         entries = entries[:max_items]
-    # RSS guids are permalinks unless marked isPermaLink="false": resolved like links (Atom ids never)
-    # ids without a scheme are resolved like links (two feeds' `<guid>1</guid>` stay two stories),
-    # but not an RSS guid marked isPermaLink other than "true", as feedparser does with a base
-    rss = str(parsed.get("version", "")).startswith("rss")
-    opaque = _opaque_guids(data, parsed.get("encoding")) if base and rss else frozenset()
-    guid_base = base
-    items = [
-        item
-        for e in entries
-        if (item := _to_item(e, source, tz, feed_tz, secrets, base, guid_base, opaque)) is not None
-    ]
+    items = [item for e in entries if (item := _to_item(e, source, tz, feed_tz, secrets, shortcut))]
     if broken:
         warnings.insert(0, f"{broken} ({len(items)} items salvaged)")
     return Parsed(items, "; ".join(warnings) or None)
@@ -213,8 +201,6 @@ def _to_item(
     feed_tz: tzinfo | None,
     secrets: Sequence[str],
     base: str = "",
-    guid_base: str = "",
-    opaque: frozenset[str] = frozenset(),
 ) -> Item | None:
     title = one_line(_plain(entry.get("title_detail"), entry.get("title") or ""))
     if not title or is_boilerplate(title):
@@ -228,22 +214,20 @@ def _to_item(
         source=source,
         published=_published(entry, tz, feed_tz),
         summary=scrub(summary, secrets),
-        guid=_guid(entry.get("id"), secrets, guid_base, opaque),
+        guid=_guid(entry.get("id"), secrets, base),
     )
 
 
 def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str:
     """Only absolute http(s) links survive (no javascript:, data: or relative), and none with credentials.
 
-    A relative link (`/news/1.html`, `c.html`, `//host/x`, `#top`) is first resolved against
-    `base`, the feed's URL, by feedparser's own rule.
+    With `base` (the feed's URL, when feedparser was not given it), a bare segment (`c.html`) is
+    resolved against it as feedparser would have; parse_feed has made sure nothing else needs it.
     """
     if not isinstance(link, str):
         return ""
-    link = link.strip()
+    link = _shortcut(base, link).strip() if base else link.strip()
     try:
-        if base and link and not urlsplit(link).scheme:
-            link = _feedparser().urls.make_safe_absolute_uri(base, link)
         parts = urlsplit(link)
     except ValueError:
         return ""
@@ -254,60 +238,77 @@ def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str
     return link
 
 
-def _guid(
-    guid: object, secrets: Sequence[str], base: str = "", opaque: frozenset[str] = frozenset()
-) -> str:
-    """The entry's id on one line. With `base` (the feed's URL), an id without a scheme is
-    resolved against it (`12345` → `https://site/feeds/12345`, so two feeds' `12345` stay two
-    stories), except an RSS guid marked isPermaLink other than "true" (in `opaque`); an id with a
-    scheme (`tag:…`, `urn:uuid:…`, `https://…`) is kept as it is."""
-    text = one_line(guid) if isinstance(guid, str) else ""
-    try:
-        if not base or not text or text in opaque:
-            pass
-        elif _PLAIN_SEGMENT.fullmatch(text) and text not in (".", ".."):
-            text = _directory(base) + text  # urljoin's answer for a bare segment, without its cost
-        elif not urlsplit(text).scheme:
-            text = urljoin(base, text)
-    except ValueError:
-        text = ""
+def _guid(guid: object, secrets: Sequence[str], base: str = "") -> str:
+    """The entry's id on one line, resolved as feedparser resolves it against the feed's URL
+    (`12345` → `https://site/feeds/12345`, so two feeds' `12345` stay two stories)."""
+    text = guid if isinstance(guid, str) else ""
+    text = one_line(_shortcut(base, text) if base else text)
     if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
         text = strip_credentials(text)
     return scrub(text, secrets)
 
 
+def _feedparser_parse(data: bytes, hdrs: Mapping[str, str]) -> Any:
+    # A BytesIO, never bare bytes: feedparser would try bytes as a file name first. Its HTML
+    # sanitizer is off because html_to_text keeps only text (and drops script/style) anyway.
+    return _feedparser().parse(
+        io.BytesIO(data), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
+    )
+
+
+def _shortcut(base: str, value: str) -> str:
+    """What feedparser makes of a link or id against `base`, for the values `_needs_base` lets
+    through: a bare segment is appended to the base's folder, anything else stays as it is."""
+    if _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
+        return _directory(base) + value
+    return value
+
+
+def _needs_base(parsed: Any, data: bytes) -> bool:
+    """Whether some link or id of the feed needs feedparser's own resolution against the feed's URL:
+    anything but an empty value, a clean absolute http(s) URL, a `tag:`/`urn:` id, or a bare segment
+    (and no bare segment at all where guids carry isPermaLink or ids are RSS 1.0's rdf:about)."""
+    bare_ok = parsed.get("version") not in ("rss090", "rss10") and not _mentions_permalink(
+        data, parsed.get("encoding")
+    )
+    for e in parsed.entries:
+        for value, is_id in ((e.get("link"), False), (e.get("id"), True)):
+            if not value or not isinstance(value, str) or _CLEAN_URL.fullmatch(value):
+                continue
+            if is_id and value.startswith(("tag:", "urn:")):
+                continue
+            if bare_ok and _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
+                continue
+            return True
+    return False
+
+
+_PERMALINK = re.compile(rb"ispermalink", re.IGNORECASE)
+
+
+def _mentions_permalink(data: bytes, encoding: str | None) -> bool:
+    if b"\x00" not in data[:256]:  # ASCII-compatible: the bytes say it
+        return bool(_PERMALINK.search(data))
+    try:  # UTF-16/32: in the encoding feedparser read it in
+        return "ispermalink" in data.decode(encoding or "utf-16", "replace").lower()
+    except LookupError:
+        return True
+
+
 # one path segment with nothing urljoin reads specially (no scheme, path, query, fragment, params)
 _PLAIN_SEGMENT = re.compile(r"[^/?#;:\s\\]+")
+# an absolute URL urljoin leaves as it is: lower-case http(s), a host, no dot segment, no
+# whitespace, backslash or ';', not ending in an empty query or fragment
+_CLEAN_URL = re.compile(
+    r"https?://[^/?#;\s\\\[\]]+(?:/(?!\.\.?(?:[/?#]|$))[^/?#;\s\\]*)*"
+    r"(?:\?[^#;\s\\]+)?(?:#[^;\s\\]+)?"
+)
 
 
 @lru_cache(maxsize=64)
 def _directory(base: str) -> str:
     """What urljoin puts before a bare segment: the base without its last segment and query."""
     return urljoin(base, "x")[:-1]
-
-
-_GUID_ELEMENT = re.compile(r"<guid\b([^>]*)>(.*?)</guid\s*>", re.IGNORECASE | re.DOTALL)
-_PERMALINK_ATTR = re.compile(r"\bisPermaLink\s*=\s*([\"'])(.*?)\1", re.IGNORECASE | re.DOTALL)
-
-
-def _opaque_guids(data: bytes, encoding: str | None) -> frozenset[str]:
-    """The values of the RSS guids marked isPermaLink other than "true", as feedparser reads them
-    (in the feed's encoding, CDATA unwrapped, entities decoded)."""
-    try:
-        text = data.decode(encoding or "utf-8", "replace")
-    except LookupError:
-        text = data.decode("utf-8", "replace")
-    out = set()
-    for m in _GUID_ELEMENT.finditer(text):
-        flag = _PERMALINK_ATTR.search(m.group(1))
-        if flag and flag.group(2) != "true":
-            value = m.group(2).strip()
-            if value.startswith("<![CDATA[") and value.endswith("]]>"):
-                value = value[9:-3]
-            else:
-                value = html.unescape(value)
-            out.add(one_line(value))
-    return frozenset(out)
 
 
 # ---------------------------------------------------------------- dates

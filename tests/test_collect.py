@@ -676,8 +676,13 @@ def test_guids_resolve_as_feedparser_resolves_them_against_the_feed_url() -> Non
         ),
         (
             {"HTTPS_PROXY": "ftp://u:pw@127.0.0.1:9"},
-            "error: the proxy in the environment cannot be used: its URL is not http://, "
-            "https:// or socks5:// (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)",
+            "error: the proxy in the environment cannot be used: its URL is not a valid http://, "
+            "https:// or socks5:// URL (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)",
+        ),
+        (
+            {"HTTPS_PROXY": "http://u:pw@proxy.example:abc"},
+            "error: the proxy in the environment cannot be used: its URL is not a valid http://, "
+            "https:// or socks5:// URL (see HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)",
         ),
     ],
 )
@@ -696,3 +701,26 @@ def test_a_proxy_setting_that_cannot_be_used_is_one_line_and_exit_2(
     )
     assert result.exit_code == 2 and result.stdout == ""
     assert line in result.stderr.splitlines() and "pw" not in result.stderr
+
+
+def test_a_fork_that_fails_leaves_no_worker_and_parses_in_threads(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+    from multiprocessing.process import BaseProcess
+
+    started = []
+    real_start = BaseProcess.start
+
+    def start_once(self: BaseProcess) -> None:
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(BaseProcess, "start", start_once)
+    url = server.route("/f", Reply(body=fixture("rss20_utf8.xml")))
+    result = collect(settings_for(tmp_path, {"源": url}, parse_processes=2))
+    assert len(result.items) == 3 and result.errors == []
+    assert len(started) == 1 and not started[0].is_alive()  # the one that started was stopped
+    assert multiprocessing.active_children() == []

@@ -753,15 +753,12 @@ def test_a_complement_or_a_denial_swapped_is_caught(source: str, claim: str) -> 
         ("日本央行没有加息，但暗示明年可能加息。", "日本央行加息。", "contradicted"),
         ("美联储本次会议并未降息，此前市场普遍预期降息。", "美联储本次会议降息。", "contradicted"),
         ("双方并未达成协议，市场此前期待达成协议。", "双方达成协议。", "contradicted"),
-        # words that only look negative
-        (
-            "警方破获一起违法集资案件，涉案金额3亿元。",
-            "警方破获一起非法集资案件，涉案金额3亿元。",
-            "supported",
-        ),
+        # 绝非, 非由: denials, not category prefixes
+        ("这次降息绝非政策转向，但市场仍押注政策转向。", "这次降息是政策转向。", "contradicted"),
+        ("本轮油价上涨非由需求推动，需求依然疲弱。", "本轮油价上涨由需求推动。", "contradicted"),
     ],
 )
-def test_denials_beside_the_affirmed_word_and_lookalikes(
+def test_denials_beside_the_affirmed_word_are_still_denials(
     source: str, claim: str, verdict: str
 ) -> None:
     assert one(claim, source).verdict == verdict

@@ -415,6 +415,13 @@ def test_currency_codes_after_a_figure_get_their_chinese_names(raw: str, tidied:
         ("出口额达1 000亿元 同比增长", "出口额达1 000亿元，同比增长"),  # a figure is not split
         ("贵州茅台 600519.SH", "贵州茅台600519.SH"),  # a ticker is not a clause: no comma
         ("GDP 同比增长 5.2% 超预期", "GDP 同比增长5.2% 超预期"),
+        (
+            "国债期货全线收涨 30年期主力合约涨0.52% 创年内新高",
+            "国债期货全线收涨，30年期主力合约涨0.52%，创年内新高",
+        ),
+        ("一季度GDP增长5.4% 3月社零增5.9%", "一季度GDP增长5.4%，3月社零增5.9%"),
+        ("非农就业人口增加 6.4万人", "非农就业人口增加6.4万人"),
+        ("央行 MLF 操作 6000亿元", "央行 MLF 操作6000亿元"),
     ],
 )
 def test_general_lines_read_like_the_rest_of_the_report(title: str, line: str) -> None:
