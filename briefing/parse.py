@@ -92,7 +92,11 @@ def parse_feed(
     if max_items is not None and len(entries) > max_items:
         warnings.append(f"too many items: kept the first {max_items} of {len(entries)}")
         entries = entries[:max_items]
-    items = [item for e in entries if (item := _to_item(e, source, tz, feed_tz, secrets, shortcut))]
+    items = [
+        item
+        for e in entries
+        if (item := _to_item(e, source, tz, feed_tz, secrets, shortcut)) is not None
+    ]
     if broken:
         warnings.insert(0, f"{broken} ({len(items)} items salvaged)")
     return Parsed(items, "; ".join(warnings) or None)
