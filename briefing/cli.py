@@ -175,12 +175,6 @@ def _feed_progress(settings: Settings) -> tuple[Progress, Callable[[FeedStatus],
     return progress, on_feed
 
 
-def _run_asyncio(coro: Any) -> Any:
-    from briefing import aio
-
-    return aio.run(coro)
-
-
 @main.command(
     epilog=_epilog(
         "briefing run --date 2025-12-12 --out output --force",
@@ -236,6 +230,7 @@ def run(
     status.date = f"{day or settings.today():%Y-%m-%d}"
     the_day = _check_day(day, settings)
 
+    from briefing import aio
     from briefing.pipeline import GroundingHeld, run_async
 
     writer_name = "llm" if settings.llm.configured else "offline"  # made at the write stage
@@ -267,7 +262,7 @@ def run(
 
     try:
         with progress:
-            summary = _run_asyncio(
+            summary = aio.run(
                 run_async(
                     settings,
                     day=the_day,

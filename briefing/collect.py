@@ -80,16 +80,6 @@ async def collect_async(
     # first: a proxy from the environment that cannot be used is a setting's error (exit 2)
     hosts = Hosts(c.per_host, user_agent=c.user_agent, timeout=c.timeout, concurrency=c.concurrency)
     pool = None
-    try:
-        pool = _parse_pool(c.parse_processes, len(feeds))
-        if after_fork is not None:
-            after_fork()
-        run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
-    except BaseException:
-        await hosts.aclose()
-        if pool is not None:
-            pool.close()
-        raise
 
     async def one(feed: FeedConfig) -> tuple[FeedStatus, Parsed]:
         async with gate:
@@ -99,6 +89,10 @@ async def collect_async(
         return status, parsed
 
     try:
+        pool = _parse_pool(c.parse_processes, len(feeds))
+        if after_fork is not None:
+            after_fork()
+        run = _Run(settings, FeedCache(settings.cache_dir), hosts, pool)
         tasks = [asyncio.ensure_future(one(f)) for f in feeds]
         try:
             results = await asyncio.gather(*tasks)
@@ -107,7 +101,7 @@ async def collect_async(
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-    finally:
+    finally:  # whatever happened, from a failed fork to Ctrl-C: no pool or worker outlives the run
         await hosts.aclose()
         if pool is not None:
             pool.close()

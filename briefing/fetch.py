@@ -134,9 +134,7 @@ class Hosts:
     (an explicit transport would switch that off), `concurrency` connections in one pool.
     """
 
-    def __init__(
-        self, limit: int, *, user_agent: str, timeout: float, concurrency: int = 100
-    ) -> None:
+    def __init__(self, limit: int, *, user_agent: str, timeout: float, concurrency: int) -> None:
         self.limit = limit
         self.gates: dict[str, asyncio.Semaphore] = {}
         common: dict = {"headers": {"User-Agent": user_agent}, "follow_redirects": True}
@@ -315,12 +313,14 @@ async def _get(
         )
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds from now (delta-seconds or an HTTP date); None when absent or unreadable."""
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or an HTTP date); None when absent or unreadable.
+
+    The one reading of the header: feeds, webhooks and the LLM client all use it."""
     if not value or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)

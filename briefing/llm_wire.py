@@ -94,10 +94,7 @@ def retry_after(exc: BaseException | None) -> float | None:
             return max(0.0, float(ms) / 1000)
     except (TypeError, ValueError):
         pass
-    try:
-        return max(0.0, float(headers.get("retry-after")))
-    except (TypeError, ValueError):  # absent, or an HTTP date: read as the feeds' fetcher reads it
-        return parse_retry_after(headers.get("retry-after"))
+    return parse_retry_after(headers.get("retry-after"))  # as the feeds' fetcher reads it
 
 
 _SECRETS = re.compile(r"(sk-|key-|Bearer\s+)[A-Za-z0-9_\-\.\*]{4,}")

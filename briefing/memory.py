@@ -30,12 +30,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from briefing.errors import RecordError, ReportFormatError
+from briefing.errors import RecordError, ReportFormatError, ReportNotFoundError
 from briefing.evaluate import Source, sources_from_items
 from briefing.models import Event, EventAnalysis, Item, Previous, RankResult, Report
 from briefing.record import RecordEvent, RunRecord, load_record, record_path
-from briefing.render import parse
-from briefing.reports import decode_report  # the encodings show/eval/rerun read and keep
+from briefing.reports import load_report
 from briefing.sanitize import is_instruction, md_inline
 
 REPEAT = 0.8  # Dice over title features at or above which a headline repeats a published one
@@ -272,10 +271,10 @@ def published_general(record: RunRecord) -> list[int]:
 def _read_report(path: Path, warnings: list[str]) -> Report | None:
     if not path.is_file():
         return None
-    try:
-        return parse(decode_report(path, path.read_bytes())[0]).report
-    except (OSError, UnicodeDecodeError, ReportFormatError) as e:
-        warnings.append(f"{path}: not readable as a report ({e}); remembered from its run record")
+    try:  # read as show/eval/rerun read it (its encoding kept); its record is read on its own
+        return load_report(path, record=False).parsed.report
+    except (ReportNotFoundError, ReportFormatError, UnicodeDecodeError) as e:
+        warnings.append(f"not readable as a report ({e}); remembered from its run record")
         return None
 
 

@@ -135,9 +135,8 @@ def tidy(text: str, title: bool = False) -> str:
     return text.strip()
 
 
-_MT_SPACING = re.compile(
-    r"\d[ \t]+[\u4e00-\u9fff%]"
-)  # 「30 年」「384 万桶」: translated, not typeset
+# 「30 年」「384 万桶」: spacing a translation left, not typesetting
+_MT_SPACING = re.compile(r"\d[ \t]+[\u4e00-\u9fff%]")
 # a space between two runs of Chinese: after a CJK character or a figure written right after one
 # (「报7.0686 调升」, not 「GPT-5.2 模型」), before a CJK character or a figure that a CJK character
 # or % ends (「收涨 30年期」, not 「1 000亿元」 or 「茅台 600519.SH」)
@@ -172,7 +171,7 @@ def _after_cjk(text: str, at: int) -> bool:
     k = at
     while k > 0 and (text[k - 1].isdigit() or text[k - 1] in ".,%"):
         k -= 1
-    return k > 0 and "\u4e00" <= text[k - 1] <= "\u9fff"
+    return k > 0 and bool(_CJK.match(text[k - 1]))
 
 
 def headline_line(title: str) -> str:

@@ -230,7 +230,7 @@ def _safe_link(link: object, secrets: Sequence[str] = (), base: str = "") -> str
     """
     if not isinstance(link, str):
         return ""
-    link = _shortcut(base, link).strip() if base else link.strip()
+    link = _shortcut(base, link).strip()
     try:
         parts = urlsplit(link)
     except ValueError:
@@ -246,7 +246,7 @@ def _guid(guid: object, secrets: Sequence[str], base: str = "") -> str:
     """The entry's id on one line, resolved as feedparser resolves it against the feed's URL
     (`12345` → `https://site/feeds/12345`, so two feeds' `12345` stay two stories)."""
     text = guid if isinstance(guid, str) else ""
-    text = one_line(_shortcut(base, text) if base else text)
+    text = one_line(_shortcut(base, text))
     if text.lower().startswith(("http://", "https://")) and "@" in text.split("/")[2]:
         text = strip_credentials(text)
     return scrub(text, secrets)
@@ -263,9 +263,12 @@ def _feedparser_parse(data: bytes, hdrs: Mapping[str, str]) -> Any:
 def _shortcut(base: str, value: str) -> str:
     """What feedparser makes of a link or id against `base`, for the values `_needs_base` lets
     through: a bare segment is appended to the base's folder, anything else stays as it is."""
-    if _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
-        return _directory(base) + value
-    return value
+    return _directory(base) + value if base and _bare(value) else value
+
+
+def _bare(value: str) -> bool:
+    """One path segment with nothing urljoin reads specially: `12345`, `c.html`."""
+    return bool(_PLAIN_SEGMENT.fullmatch(value)) and value not in (".", "..")
 
 
 def _needs_base(parsed: Any, data: bytes) -> bool:
@@ -281,7 +284,7 @@ def _needs_base(parsed: Any, data: bytes) -> bool:
                 continue
             if is_id and value.startswith(("tag:", "urn:")):
                 continue
-            if bare_ok and _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
+            if bare_ok and _bare(value):
                 continue
             return True
     return False

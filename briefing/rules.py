@@ -149,9 +149,6 @@ class Kind(BaseModel):
     def patterns(self) -> list[re.Pattern[str]]:
         return [p for group in self.match if (p := keyword_pattern(group))]
 
-    def matches(self, text: str) -> bool:
-        return all(p.search(text) for p in self.patterns)
-
     def impacts_for(
         self, text: str, direction: str | None = None, surprise: str | None = None
     ) -> list[ImpactRule]:

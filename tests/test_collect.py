@@ -537,7 +537,7 @@ def _origins_get_pools(feed: str, other: str) -> None:
     from briefing.fetch import Hosts
 
     async def check() -> None:
-        hosts = Hosts(3, user_agent="briefing-test", timeout=5)
+        hosts = Hosts(3, user_agent="briefing-test", timeout=5, concurrency=10)
         pools = hosts.client._transport
         for url in (feed, feed, other):
             assert (await hosts.client.get(url)).status_code == 200

@@ -24,10 +24,6 @@ def clause_conflicts(body: str, corpus: Corpus, rules: Rules) -> list[tuple[str,
         if not (mine.quantities or mine.dates):
             continue
         src = corpus.best_clause(clause, context, numbers=False)
-        if src is not None and not src.single and corpus.tells_apart(clause, src.sent):
-            # the sentence states two similar subjects (核心CPI…3.0%，核心核心CPI…2.8%): the claim
-            # restates the one clause that has all its words, not the sentence as a whole
-            src = corpus.best_clause(clause, context, numbers=False, singles=True) or src
         if src is None or _stated_together(mine, corpus, src, clause, context):
             continue
         theirs = src.facts

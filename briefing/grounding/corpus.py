@@ -421,6 +421,8 @@ class Corpus:
         shared = q.grams & theirs
         if self._contrast(q, c) or self._told_apart(q, c, theirs | before):
             return None
+        if not c.single and self._tells_apart(q, c.sent):
+            return None  # the sentence tells two similar clauses apart: the claim restates one
         if q.labels and (other := _labels(c.facts)) and not q.labels & other:
             return None
         if q.subjects and (other := self._subjects(c.prefix + c.text)) and not q.subjects & other:
@@ -449,15 +451,13 @@ class Corpus:
                 return True
         return False
 
-    def tells_apart(self, clause: str, sent: int) -> bool:
-        """Whether sentence `sent` has a single clause the claim clause cannot restate because
-        another clause of it has every word that one lacks (see _told_apart)."""
-        q = self.query(clause, False)
-        if q is None:
-            return False
+    def _tells_apart(self, q: Query, sent: int) -> bool:
+        """Whether sentence `sent` has a single clause the claim cannot restate because another
+        clause of it has every word that one lacks (see _told_apart)."""
         for i in self.sent_clauses.get(sent, ()):
             c = self.clauses[i]
-            if c.single and self._told_apart(q, c, c.context | c.before(False)):
+            theirs = (c.grams if q.numbers else c.context) | c.before(q.numbers)
+            if c.single and self._told_apart(q, c, theirs):
                 return True
         return False
 

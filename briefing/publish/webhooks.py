@@ -18,8 +18,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -34,6 +32,7 @@ from tenacity import (
 
 from briefing.config import WebhookFormat
 from briefing.errors import PublishError
+from briefing.fetch import parse_retry_after
 from briefing.models import Report
 from briefing.secrets import redact_webhook
 
@@ -42,27 +41,16 @@ MAX_WAIT = 60.0
 _RATE_CODES = {11232, 130101, 45009}
 
 
+# Retry-After is read as the feeds' fetcher reads it
+retry_after = parse_retry_after
+
+
 class _Transient(Exception):
     """A delivery worth trying again; `retry_after` is what the server asked for, in seconds."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 # -- messages ----------------------------------------------------------------------------------
